@@ -1,0 +1,50 @@
+# minimem course: every target sets up .venv itself when needed (a fast no-op afterwards).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+PYTEST_NB := --nbval-lax --nbval-sanitize-with tests/sanitize.cfg
+
+.PHONY: help venv test test-fast book lab exercises bench check-site clean
+
+help:
+	@echo "make book       build the website into book/_build/html (from committed notebooks)"
+	@echo "make test       run the whole test suite (unit, notebooks, exercise sync)"
+	@echo "make lab        open the course in JupyterLab"
+	@echo "make exercises  regenerate exercises/ from solutions/ (FORCE=1 to overwrite edits)"
+	@echo "make bench      time every lesson and solution notebook -> benchmarks/notebooks.md"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,book,lab]'
+	@touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) tests notebooks solutions
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -n $(JOBS) tests
+
+book: $(STAMP)
+	bash tools/vendor_js.sh
+	$(PY) tools/build_book.py
+
+check-site: $(STAMP)
+	$(PY) tools/check_site.py book/_build/html
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/00_attention.ipynb
+
+exercises: $(STAMP)
+	$(PY) -m minimem.course exercises $(if $(FORCE),--force)
+
+bench: $(STAMP)
+	$(PY) tools/bench.py $(if $(WITH_TEST),--with-test)
+
+clean:
+	rm -rf book/_build book/_vendor

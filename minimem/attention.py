@@ -1,0 +1,157 @@
+"""Attention as a soft dictionary lookup (chapter 00).
+
+A dictionary maps a key to a value. Attention relaxes that: a query is compared with every key,
+the scores become weights with a softmax, and the answer is the weighted mean of the values.
+Vaswani et al. (2017), "Attention Is All You Need", eq. 1:
+
+    Attention(Q, K, V) = softmax(Q Kᵀ / √d) V
+
+Dimension names used in the shape comments:
+    B batch, H heads, T queries (target positions), S keys (source positions),
+    d key width, dv value width, D model width (= H · d).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def _shape(t: torch.Tensor) -> tuple[int, ...]:
+    return tuple(t.shape)
+
+
+def _check_tensor(name: str, t: object, min_dim: int) -> None:
+    if not isinstance(t, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if t.dim() < min_dim:
+        raise ValueError(f"{name} must have at least {min_dim} dimensions, got shape {_shape(t)}")
+
+
+def hard_lookup(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """A dictionary lookup by similarity: return the value of the key most similar to the query.
+
+    query (d,), keys (S, d), values (S, dv) -> (dv,). Not differentiable in the keys: the
+    argmax picks one slot, so a small change of a key either changes nothing or everything.
+    """
+    _check_tensor("query", query, 1)
+    _check_tensor("keys", keys, 2)
+    _check_tensor("values", values, 2)
+    if query.shape[-1] != keys.shape[-1] or keys.shape[0] != values.shape[0]:
+        raise ValueError(
+            f"expected query (d,), keys (S, d), values (S, dv); got {_shape(query)}, "
+            f"{_shape(keys)}, {_shape(values)}"
+        )
+    return values[torch.argmax(keys @ query)]  # (dv,)
+
+
+def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """A (size, size) boolean mask, True where query t may look at key s, i.e. s <= t."""
+    if not isinstance(size, int) or size < 1:
+        raise ValueError(f"size must be a positive int, got {size!r}")
+    return torch.ones(size, size, dtype=torch.bool, device=device).tril()
+
+
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    temperature: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """softmax(q kᵀ / (√d · temperature)) v, with an optional boolean mask (True = may attend).
+
+    q (..., T, d), k (..., S, d), v (..., S, dv), mask broadcastable to (..., T, S).
+    Returns (output (..., T, dv), weights (..., T, S)). A query whose keys are all masked gets
+    all-zero weights and a zero output instead of NaN.
+    """
+    for name, t in (("q", q), ("k", k), ("v", v)):
+        _check_tensor(name, t, 2)
+    if q.shape[-1] != k.shape[-1]:
+        raise ValueError(
+            f"q and k must share their last dimension d; got q {_shape(q)} and k {_shape(k)}"
+        )
+    if k.shape[-2] != v.shape[-2]:
+        raise ValueError(
+            f"k and v must have the same number of keys S (dimension -2); "
+            f"got k {_shape(k)} and v {_shape(v)}"
+        )
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    scores = q @ k.transpose(-2, -1) / (math.sqrt(q.shape[-1]) * temperature)  # (..., T, S)
+    if mask is not None:
+        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+            raise TypeError("mask must be a boolean tensor (True = may attend)")
+        try:
+            mask = torch.broadcast_to(mask, scores.shape)
+        except RuntimeError:
+            raise ValueError(
+                f"mask of shape {_shape(mask)} cannot broadcast to the scores' shape "
+                f"{_shape(scores)} (..., T, S)"
+            ) from None
+        scores = scores.masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores, dim=-1)  # (..., T, S)
+    if mask is not None:
+        weights = torch.where(mask, weights, torch.zeros_like(weights))  # all-masked rows: 0
+    return weights @ v, weights  # (..., T, dv), (..., T, S)
+
+
+def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """(B, T, D) -> (B, H, T, D/H): cut the width into H independent lookups."""
+    _check_tensor("x", x, 3)
+    B, T, D = x.shape
+    if num_heads < 1 or D % num_heads:
+        raise ValueError(f"width D={D} must be divisible by num_heads={num_heads}")
+    return x.view(B, T, num_heads, D // num_heads).transpose(1, 2)  # (B, H, T, d)
+
+
+def merge_heads(x: torch.Tensor) -> torch.Tensor:
+    """(B, H, T, d) -> (B, T, H·d): the inverse of `split_heads`."""
+    _check_tensor("x", x, 4)
+    B, H, T, d = x.shape
+    return x.transpose(1, 2).reshape(B, T, H * d)  # (B, T, D)
+
+
+class MultiHeadAttention(nn.Module):
+    """H lookups in parallel, each in its own learned d-dimensional projection of the input.
+
+    forward(x (B, T, D), context (B, S, D) or None for self-attention, mask (T, S) or
+    (B, 1|H, T, S)) -> (B, T, D). The last attention weights (B, H, T, S) are kept in
+    `self.last_weights` for plotting.
+    """
+
+    def __init__(self, d_model: int, num_heads: int, bias: bool = True):
+        super().__init__()
+        if d_model < 1 or num_heads < 1 or d_model % num_heads:
+            raise ValueError(
+                f"d_model={d_model} must be a positive multiple of num_heads={num_heads}"
+            )
+        self.num_heads = num_heads
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.last_weights: torch.Tensor | None = None
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        _check_tensor("x", x, 3)
+        context = x if context is None else context
+        D = self.q_proj.in_features
+        if x.shape[-1] != D or context.shape[-1] != D:
+            raise ValueError(
+                f"x and context must have width d_model={D}; got {_shape(x)} and "
+                f"{_shape(context)}"
+            )
+        q = split_heads(self.q_proj(x), self.num_heads)  # (B, H, T, d)
+        k = split_heads(self.k_proj(context), self.num_heads)  # (B, H, S, d)
+        v = split_heads(self.v_proj(context), self.num_heads)  # (B, H, S, d)
+        out, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, H, T, d)
+        self.last_weights = weights.detach()
+        return self.out_proj(merge_heads(out))  # (B, T, D)

@@ -1,0 +1,166 @@
+"""Course maintenance: generate the learner's exercise notebooks from the solutions.
+
+`solutions/NN_name.ipynb` is the single hand-edited source. In its code cells the answer sits
+between nbgrader-style marker lines:
+
+    ### BEGIN SOLUTION                      -> raise NotImplementedError("Write this part.")
+    ### BEGIN SOLUTION hint: Use a softmax.  -> raise NotImplementedError("Use a softmax.")
+    ### BEGIN SOLUTION stub: mask = ...      -> mask = ...
+    ...answer lines...
+    ### END SOLUTION
+
+(the stub keeps the BEGIN line's indentation). A markdown cell tagged `solution` (a worked
+answer to an open question) becomes an empty answer box. Outputs are cleared.
+
+The generator records a hash of what it wrote in the notebook's metadata. When the exercise
+file on disk no longer matches that hash, a learner has edited it, and it is left alone
+unless `force=True` (`--force`).
+
+    python -m minimem.course exercises [--force] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import sys
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+DEFAULT_HINT = "Exercise: replace this line with your code."
+ANSWER_BOX = "**Your answer:** *write it here.*"
+METADATA_KEY = "minimem"
+
+
+class ExerciseError(ValueError):
+    """A solutions notebook whose markers cannot be turned into an exercise."""
+
+
+def _stub(spec: str, where: str) -> str:
+    if spec.startswith("stub:"):
+        return spec[len("stub:"):].strip() or "..."
+    if spec.startswith("hint:"):
+        return f"raise NotImplementedError({spec[len('hint:'):].strip()!r})"
+    if spec:
+        raise ExerciseError(f"{where}: after '{BEGIN}' expected nothing, 'hint: …' or "
+                            f"'stub: …', got {spec!r}")
+    return f"raise NotImplementedError({DEFAULT_HINT!r})"
+
+
+def strip_cell_source(source: str, where: str) -> str:
+    """Replace each marked answer block of one code cell's source by its stub."""
+    out: list[str] = []
+    begin_line = None
+    for number, line in enumerate(source.splitlines(), start=1):
+        text = line.strip()
+        if text.startswith(BEGIN):
+            if begin_line is not None:
+                raise ExerciseError(f"{where}, line {number}: '{BEGIN}' inside the block "
+                                    f"opened on line {begin_line} (missing '{END}')")
+            begin_line = number
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(indent + _stub(text[len(BEGIN):].strip(), f"{where}, line {number}"))
+        elif text.startswith(END):
+            if begin_line is None:
+                raise ExerciseError(f"{where}, line {number}: '{END}' without a '{BEGIN}'")
+            begin_line = None
+        elif begin_line is None:
+            out.append(line)
+    if begin_line is not None:
+        raise ExerciseError(f"{where}, line {begin_line}: '{BEGIN}' has no matching '{END}'")
+    return "\n".join(out)
+
+
+def sources_hash(nb: nbformat.NotebookNode) -> str:
+    """A hash of every cell's type and source: what a learner changes when they edit."""
+    digest = hashlib.sha256()
+    for cell in nb.cells:
+        digest.update(cell.cell_type.encode() + b"\0" + cell.source.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The exercise version of a solutions notebook: answers stubbed, outputs cleared."""
+    nb = copy.deepcopy(solution)
+    nb.metadata.pop("widgets", None)
+    for index, cell in enumerate(nb.cells):
+        where = f"{name}, cell {index}"
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.source = strip_cell_source(cell.source, where)
+            cell.outputs, cell.execution_count = [], None
+        elif "solution" in cell.metadata.get("tags", []):
+            cell.source = ANSWER_BOX
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != "solution"]
+        elif BEGIN in cell.source:
+            raise ExerciseError(f"{where}: solution markers in a {cell.cell_type} cell; tag "
+                                f"the markdown cell 'solution' instead")
+    nb.metadata[METADATA_KEY] = {"generated_from": name, "sources_sha256": sources_hash(nb)}
+    return nb
+
+
+def learner_edited(path: Path) -> bool:
+    """True when an existing exercise file differs from what the generator last wrote."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:
+        return True  # unreadable or not a notebook: it is not ours to overwrite
+    recorded = nb.metadata.get(METADATA_KEY, {}).get("sources_sha256")
+    return recorded != sources_hash(nb)
+
+
+def generate(solutions: Path, exercises: Path, force: bool = False,
+             check: bool = False) -> list[str]:
+    """Write exercises/NAME.ipynb for each solutions/NAME.ipynb. Returns one message per file.
+
+    With check=True nothing is written; a message starting with "out of date" names each
+    exercise that differs from what would be generated. Raises ExerciseError on bad markers.
+    """
+    solutions, exercises = Path(solutions), Path(exercises)
+    sources = sorted(solutions.glob("*.ipynb"))
+    if not sources:
+        raise ExerciseError(f"no solution notebooks (*.ipynb) found in {solutions}")
+    messages = []
+    for source in sources:
+        name = f"{solutions.name}/{source.name}"
+        text = nbformat.writes(make_exercise(nbformat.read(source, as_version=4), name)) + "\n"
+        target = exercises / source.name
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current == text:
+            messages.append(f"up to date: {target}")
+        elif check:
+            messages.append(f"out of date: {target} (run `make exercises`)")
+        elif current is not None and learner_edited(target) and not force:
+            messages.append(f"kept: {target} was edited since it was generated; "
+                            f"rerun with --force to overwrite it")
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            messages.append(f"wrote: {target}")
+    return messages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m minimem.course",
+                                     description="Course maintenance commands.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("exercises", help="generate exercises/ from solutions/")
+    ex.add_argument("--solutions", type=Path, default=Path("solutions"))
+    ex.add_argument("--exercises", type=Path, default=Path("exercises"))
+    ex.add_argument("--force", action="store_true", help="overwrite exercises a learner edited")
+    ex.add_argument("--check", action="store_true", help="only report files that are out of date")
+    args = parser.parse_args(argv)
+    try:
+        messages = generate(args.solutions, args.exercises, args.force, args.check)
+    except ExerciseError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(messages))
+    return 1 if any(m.startswith(("out of date", "kept")) for m in messages) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,141 @@
+"""Training helpers shared by every chapter (introduced in chapter 00).
+
+- `setup(seed)` seeds every generator and fixes the torch thread count in one place;
+- `default_device()` is the CPU unless a GPU is present (never required);
+- `fit(...)` is a small, fixed-length training loop with a notebook-aware progress bar that
+  returns a `History` which `minimem.viz.plot_history` can draw.
+
+Training always runs a fixed number of steps, never "until a time budget runs out", so results
+do not depend on how busy the machine is.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+THREADS_ENV = "MINIMEM_THREADS"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's random generators."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Set the number of torch CPU threads: `threads`, else $MINIMEM_THREADS, else 1.
+
+    One thread is the default because small models gain little from more, and on a shared
+    2-core machine two busy threads can be many times slower than one.
+    """
+    if threads is None:
+        raw = os.environ.get(THREADS_ENV, "1")
+        try:
+            threads = int(raw)
+        except ValueError:
+            raise ValueError(f"${THREADS_ENV} must be a whole number, got {raw!r}") from None
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
+    return threads
+
+
+def default_device() -> torch.device:
+    """The GPU if one is present, otherwise the CPU (which always works)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def setup(seed: int = 0, threads: int | None = None) -> torch.device:
+    """What every notebook runs first: seed everything, set the thread count, pick a device."""
+    seed_everything(seed)
+    set_threads(threads)
+    return default_device()
+
+
+@dataclass
+class History:
+    """What `fit` records: the training loss at every step and evaluations every so often."""
+
+    loss: list[float] = field(default_factory=list)
+    evals: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+
+    def log_eval(self, step: int, metrics: dict[str, float]) -> None:
+        for name, value in metrics.items():
+            self.evals.setdefault(name, []).append((step, float(value)))
+
+    def last(self, name: str) -> float:
+        """The latest value of an evaluation metric (or "loss" for the training loss)."""
+        if name == "loss":
+            if not self.loss:
+                raise KeyError("no training loss recorded yet")
+            return self.loss[-1]
+        if name not in self.evals:
+            raise KeyError(f"no metric {name!r}; recorded: {sorted(self.evals) or 'none'}")
+        return self.evals[name][-1][1]
+
+
+def fit(
+    model: torch.nn.Module,
+    make_batch: Callable[[int], Any],
+    loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor],
+    *,
+    steps: int,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    clip_grad_norm: float | None = None,
+    eval_fn: Callable[[torch.nn.Module], dict[str, float]] | None = None,
+    eval_every: int = 0,
+    progress: bool = True,
+    desc: str = "training",
+) -> History:
+    """Train `model` for exactly `steps` optimiser steps and return a `History`.
+
+    make_batch(step) -> batch, loss_fn(model, batch) -> scalar loss tensor. `eval_fn(model)`
+    (called in eval mode, without gradients) returns a dict of metrics, every `eval_every`
+    steps and once at the end. The optimiser defaults to Adam with learning rate `lr`.
+    """
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if eval_every < 0:
+        raise ValueError(f"eval_every must be >= 0, got {eval_every}")
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    history = History()
+
+    def evaluate(step: int) -> None:
+        if eval_fn is None:
+            return
+        model.eval()
+        with torch.no_grad():
+            history.log_eval(step, eval_fn(model))
+        model.train()
+
+    model.train()
+    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, mininterval=0.5)
+    for step in bar:
+        loss = loss_fn(model, make_batch(step))
+        if loss.dim() != 0:
+            raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+        optimizer.step()
+        history.loss.append(loss.item())
+        if eval_every and step % eval_every == 0 and step != steps:
+            evaluate(step)
+        if step % 10 == 0 or step == steps:
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    evaluate(steps)
+    model.eval()
+    return history

@@ -1,0 +1,98 @@
+"""Plots shared by every chapter (introduced in chapter 00): attention heatmaps, training
+curves, and interactive explorers that always draw a static figure first.
+
+The static-first rule matters twice: the website and the notebook tests show the static
+figure even where no Jupyter kernel runs the widgets.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from minimem.training import History
+
+
+def _as_matrix(weights: Any) -> np.ndarray:
+    if hasattr(weights, "detach"):
+        weights = weights.detach().cpu().numpy()
+    matrix = np.asarray(weights, dtype=float)
+    if matrix.ndim != 2:
+        raise ValueError(f"weights must be a 2-D matrix (queries × keys), got shape "
+                         f"{matrix.shape}")
+    return matrix
+
+
+def plot_attention(weights: Any, row_labels: Sequence[str] | None = None,
+                   col_labels: Sequence[str] | None = None, ax: plt.Axes | None = None,
+                   title: str = "attention weights", xlabel: str = "key",
+                   ylabel: str = "query", annotate: bool = False) -> plt.Axes:
+    """Draw a (queries × keys) weight matrix as a heatmap, one row per query."""
+    matrix = _as_matrix(weights)
+    for name, labels, size in (("row_labels", row_labels, matrix.shape[0]),
+                               ("col_labels", col_labels, matrix.shape[1])):
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"{name} has {len(labels)} labels but the matrix has {size}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.5 * matrix.shape[1] + 2, 0.4 * matrix.shape[0] + 1.5))
+    image = ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=max(1e-9, matrix.max()),
+                      aspect="auto")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if col_labels is not None:
+        ax.set_xticks(range(len(col_labels)), labels=[str(c) for c in col_labels], rotation=90)
+    if row_labels is not None:
+        ax.set_yticks(range(len(row_labels)), labels=[str(r) for r in row_labels])
+    if annotate:
+        for (i, j), value in np.ndenumerate(matrix):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if value > 0.6 * matrix.max() else "black")
+    return ax
+
+
+def plot_history(history: History, ax: plt.Axes | None = None, smooth: int = 1,
+                 title: str = "training", metrics: Sequence[str] | None = None) -> plt.Axes:
+    """Training loss per step (optionally a moving average) and evaluated metrics on a twin axis."""
+    if not isinstance(history, History):
+        raise TypeError(f"history must be a minimem.training.History, got "
+                        f"{type(history).__name__}")
+    if smooth < 1:
+        raise ValueError(f"smooth must be >= 1, got {smooth}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    loss = np.asarray(history.loss, dtype=float)
+    if smooth > 1 and len(loss) >= smooth:
+        loss = np.convolve(loss, np.ones(smooth) / smooth, mode="valid")
+    ax.plot(np.arange(1, len(loss) + 1) + (smooth - 1), loss, color="tab:blue", label="loss")
+    ax.set(title=title, xlabel="step", ylabel="training loss")
+    names = list(history.evals) if metrics is None else list(metrics)
+    if names:
+        twin = ax.twinx()
+        for name in names:
+            steps, values = zip(*history.evals[name])
+            twin.plot(steps, values, marker="o", label=name)
+        twin.set_ylabel("metric")
+        twin.legend(loc="center right")
+    return ax
+
+
+def explorer(draw: Callable[..., Any], **controls: Any) -> None:
+    """An interactive explorer with a static fallback.
+
+    `draw(**values)` makes one figure. Each keyword is an ipywidgets control (or anything
+    `ipywidgets.interactive` accepts, such as a `(min, max, step)` tuple). The figure is drawn
+    once, at the controls' initial values, as a plain static figure — what the website and
+    the notebook tests show — and the interactive version is returned to be displayed where
+    a kernel runs it. Put the call in a cell tagged `nbval-ignore-output`.
+    """
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    if not controls:
+        raise ValueError("explorer needs at least one control, e.g. temperature=(0.1, 5.0, 0.1)")
+    panel = widgets.interactive(draw, **controls)  # draws into its own output area
+    draw(**panel.kwargs)  # the same figure again, as a plain static output
+    plt.show()
+    display(panel)

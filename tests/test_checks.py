@@ -1,0 +1,95 @@
+"""The exercise checker framework: what it prints and returns for right, wrong, stub, crash."""
+
+import numpy as np
+import pytest
+import torch
+
+from minimem import attention, checks
+from minimem.checks import differences, run_check
+
+
+def square(x):
+    return x * x
+
+
+GROUPS = {"small": [((torch.tensor([1.0, 2.0]),), {})], "negative": [((torch.tensor([-3.0]),), {})]}
+
+
+def test_a_correct_function_passes_with_one_line_per_group(capsys):
+    result = run_check("square", lambda x: x ** 2, square, GROUPS, arg_names=("x",))
+    out = capsys.readouterr().out.splitlines()
+    assert result and result.passed
+    assert out == ["✔ square · small: 1/1 cases match", "✔ square · negative: 1/1 cases match",
+                   "All checks passed for square."]
+
+
+def test_a_wrong_function_shows_input_expected_received_and_hint(capsys):
+    result = run_check("square", lambda x: x * x.abs(), square, GROUPS, arg_names=("x",),
+                       hint="multiply x by itself")
+    out = capsys.readouterr().out
+    assert not result
+    assert "✘ square · negative: case 1 of 1 differs — values differ" in out
+    assert "input:    x=tensor(1,)" in out and "expected:" in out and "received:" in out
+    assert out.count("hint:     multiply x by itself") == 1
+    assert "✔ square · small: 1/1 cases match" in out  # right on positives, wrong on negatives
+
+
+def test_a_stub_gets_a_friendly_line_not_a_traceback(capsys):
+    def stub(x):
+        raise NotImplementedError("Exercise 9.9: square it.")
+
+    result = run_check("square", stub, square, GROUPS)
+    out = capsys.readouterr().out
+    assert not result
+    assert out.strip() == "… square: not implemented yet — Exercise 9.9: square it."
+
+
+def test_a_crashing_function_is_reported_not_raised(capsys):
+    def broken(x):
+        return x.view(7, 7)
+
+    result = run_check("square", broken, square, GROUPS)
+    out = capsys.readouterr().out
+    assert not result and "failed" in out and "raised RuntimeError" in out
+
+
+def test_inputs_are_copied_so_in_place_edits_do_not_leak():
+    def in_place(x):
+        x.mul_(x)
+        return x
+
+    assert run_check("square", in_place, square, GROUPS, verbose=False)
+
+
+def test_passing_a_result_instead_of_a_function_is_a_clear_error():
+    with pytest.raises(TypeError, match="pass your function itself"):
+        run_check("square", 4, square, GROUPS)
+
+
+@pytest.mark.parametrize("expected, received, fragment", [
+    (torch.ones(2, 3), torch.ones(3, 2), "shape: expected (2, 3), received (3, 2)"),
+    (torch.ones(2), [1.0, 1.0], "expected a torch.Tensor"),
+    (torch.ones(2, dtype=torch.bool), torch.ones(2), "dtype"),
+    ((1, 2), (1,), "length: expected 2 items"),
+    ((torch.ones(1), 2), (torch.ones(1), 3), "value in item 1 differs"),
+    (0.5, 0.7, "expected 0.5, received 0.7"),
+    (np.zeros(2), np.ones(2), "values differ"),
+])
+def test_differences_explains_mismatches(expected, received, fragment):
+    assert fragment in differences(expected, received)
+
+
+def test_differences_accepts_matches():
+    assert differences(torch.ones(3), torch.ones(3) + 1e-7) is None
+    assert differences([1, "a"], (1, "a")) is None
+    assert differences(torch.tensor([float("nan")]), torch.tensor([float("nan")])) is None
+
+
+def test_chapter_00_checkers_accept_the_reference_and_reject_a_bug(capsys):
+    assert checks.check_scaled_dot_product_attention(
+        lambda q, k, v, mask=None: attention.scaled_dot_product_attention(q, k, v, mask))
+    assert checks.check_causal_mask(attention.causal_mask)
+    assert checks.check_split_heads(attention.split_heads)
+    assert checks.check_merge_heads(attention.merge_heads)
+    assert not checks.check_causal_mask(lambda n: torch.ones(n, n, dtype=torch.bool).triu())
+    assert not checks.check_split_heads(lambda x, h: x.view(x.shape[0], h, x.shape[1], -1))
