@@ -1,0 +1,52 @@
+"""Every lesson and solutions notebook follows the course conventions (CONTRIBUTING.md)."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
+def test_lesson_opening_and_closing(path):
+    first, last = source(cells(path)[0]), source(cells(path)[-1])
+    assert re.match(rf"# {path.name[:2]} · \S", first), "title '# NN · …' expected"
+    for part in ("You will learn to", "Prerequisites", "Run time"):
+        assert part in first, f"opening cell lacks '{part}'"
+    for part in ("What to remember", "Reference", "Next"):
+        assert part in last, f"closing cell lacks '{part}'"
+
+
+@pytest.mark.parametrize("path", LESSONS + SOLUTIONS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_seeded_executed_path_free_and_asserted(path):
+    code = [c for c in cells(path) if c["cell_type"] == "code"]
+    assert "training.setup(seed=" in source(code[0]), "first code cell must call training.setup(seed=…)"
+    assert any(c.get("outputs") for c in code), "commit the notebook executed"
+    assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
+    text = path.read_text()
+    for machine_path in ("/work/", "/root/", "/tmp/", "/home/"):
+        assert machine_path not in text, f"output contains a machine path ({machine_path}…)"
+    if path.parent.name == "notebooks":
+        assert any(re.search(r"^\s*assert ", source(c), re.M) for c in code), "assert the claim in a cell"
+        explorers = [c for c in code if "viz.explorer(" in source(c)]
+        assert all("nbval-ignore-output" in c["metadata"].get("tags", []) for c in explorers)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_exercises_state_difficulty_and_time(path):
+    headers = [source(c) for c in cells(path) if source(c).startswith("## Exercise")]
+    assert len(headers) >= 3
+    for header in headers:
+        assert "difficulty" in header and "minutes" in header, header.splitlines()[0]
