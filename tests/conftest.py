@@ -1,9 +1,9 @@
-"""Shared test set-up: one torch thread and a headless matplotlib backend, as in CI."""
+"""Shared test set-up: one torch thread, as in the notebooks and CI.
 
-import os
+(No MPLBACKEND here: notebook kernels inherit the environment, and a forced Agg backend would
+stop them from showing figures. Matplotlib picks a headless backend by itself.)
+"""
 
-os.environ.setdefault("MPLBACKEND", "Agg")
-
-import torch  # noqa: E402
+import torch
 
 torch.set_num_threads(1)
