@@ -85,7 +85,7 @@ def test_stub_forms_and_markdown_answers(tmp_path):
         nbformat.v4.new_code_cell("def f(x):\n    ### BEGIN SOLUTION hint: Double it.\n    return 2 * x\n    ### END SOLUTION\n\ncheck(f)"),
         nbformat.v4.new_code_cell("### BEGIN SOLUTION stub: y = ...\ny = 3\n### END SOLUTION\nprint(y)"),
         nbformat.v4.new_code_cell("### BEGIN SOLUTION\nz = 1\n### END SOLUTION"),
-        nbformat.v4.new_markdown_cell("The answer is 42.", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_markdown_cell("The answer is ultramarine.", metadata={"tags": ["solution"]}),
     )
     nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="ok")]
     write(tmp_path / "solutions", "01_x.ipynb", nb)
@@ -95,7 +95,7 @@ def test_stub_forms_and_markdown_answers(tmp_path):
     assert ex.cells[0].outputs == []
     assert ex.cells[1].source == "y = ...\nprint(y)"
     assert ex.cells[2].source == f"raise NotImplementedError({course.DEFAULT_HINT!r})"
-    assert ex.cells[3].source == course.ANSWER_BOX and "42" not in json.dumps(ex)
+    assert ex.cells[3].source == course.ANSWER_BOX and "ultramarine" not in json.dumps(ex)
 
 
 def test_an_edited_exercise_is_kept_unless_forced(tmp_path):
