@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 PYTEST_NB := --nbval-lax --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: help venv test test-fast book lab exercises bench check-site clean
+.PHONY: help venv test test-fast book lab exercises bench bench-papers check-site clean
 
 help:
 	@echo "make book       build the website into book/_build/html (from committed notebooks)"
@@ -14,6 +14,7 @@ help:
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make exercises  regenerate exercises/ from solutions/ (FORCE=1 to overwrite edits)"
 	@echo "make bench      time every lesson and solution notebook -> benchmarks/notebooks.md"
+	@echo "make bench-papers  rerun the chapters' paper checks (long)"
 
 venv: $(STAMP)
 
@@ -45,6 +46,12 @@ exercises: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tools/bench.py $(if $(WITH_TEST),--with-test)
+
+# The chapters' paper checks (long: about 30 min in all on 2 cores).
+bench-papers: $(STAMP)
+	$(PY) -m minimem.rasp.bench
+	$(PY) -m minimem.memn2n --tasks 1 2 3 6 11 --runs 3 --json benchmarks/ch01_memn2n.json
+	$(PY) -m minimem.pointer bench
 
 clean:
 	rm -rf book/_build book/_vendor
