@@ -54,6 +54,50 @@ def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Te
     return torch.ones(size, size, dtype=torch.bool, device=device).tril()
 
 
+def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None = None,
+                   dim: int = -1) -> torch.Tensor:
+    """The course's one mask rule: softmax over `dim` where `mask` is True ("may attend").
+
+    scores (..., S), mask a boolean tensor broadcastable to scores. Masked positions get
+    exactly zero weight. A row whose positions are all masked gets all-zero weights (it reads
+    nothing), never NaN — in every chapter: attention (00), the memory read (01), the pointer
+    (02). NaN scores are not hidden: they give NaN weights.
+    """
+    if mask is None:
+        return torch.softmax(scores, dim=dim)
+    mask = _broadcast_mask(mask, scores)
+    weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=dim)
+    return torch.where(mask, weights, torch.zeros_like(weights))  # all-masked rows: 0, not NaN
+
+
+def masked_log_softmax(scores: torch.Tensor, mask: torch.Tensor | None = None,
+                       dim: int = -1) -> torch.Tensor:
+    """log of `masked_softmax`: masked positions get -inf (probability exactly zero).
+
+    For losses and beam search over allowed positions. A fully masked row is all -inf: no
+    choice is possible there, so callers must never ask for one (chapter 02's step mask never
+    leaves a row empty).
+    """
+    if mask is None:
+        return torch.log_softmax(scores, dim=dim)
+    mask = _broadcast_mask(mask, scores)
+    log_weights = torch.log_softmax(scores.masked_fill(~mask, float("-inf")), dim=dim)
+    return log_weights.masked_fill(~mask, float("-inf"))  # all-masked rows: -inf, not NaN
+
+
+def _broadcast_mask(mask: object, scores: torch.Tensor) -> torch.Tensor:
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        got = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
+        raise TypeError(f"mask must be a boolean tensor (True = may attend), got {got}")
+    try:
+        return torch.broadcast_to(mask, scores.shape)
+    except RuntimeError:
+        raise ValueError(
+            f"mask of shape {_shape(mask)} cannot broadcast to the scores' shape "
+            f"{_shape(scores)}"
+        ) from None
+
+
 def scaled_dot_product_attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -65,7 +109,7 @@ def scaled_dot_product_attention(
 
     q (..., T, d), k (..., S, d), v (..., S, dv), mask broadcastable to (..., T, S).
     Returns (output (..., T, dv), weights (..., T, S)). A query whose keys are all masked gets
-    all-zero weights and a zero output instead of NaN.
+    all-zero weights and a zero output instead of NaN (see `masked_softmax`).
     """
     for name, t in (("q", q), ("k", k), ("v", v)):
         _check_tensor(name, t, 2)
@@ -81,20 +125,7 @@ def scaled_dot_product_attention(
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     scores = q @ k.transpose(-2, -1) / (math.sqrt(q.shape[-1]) * temperature)  # (..., T, S)
-    if mask is not None:
-        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-            raise TypeError("mask must be a boolean tensor (True = may attend)")
-        try:
-            mask = torch.broadcast_to(mask, scores.shape)
-        except RuntimeError:
-            raise ValueError(
-                f"mask of shape {_shape(mask)} cannot broadcast to the scores' shape "
-                f"{_shape(scores)} (..., T, S)"
-            ) from None
-        scores = scores.masked_fill(~mask, float("-inf"))
-    weights = torch.softmax(scores, dim=-1)  # (..., T, S)
-    if mask is not None:
-        weights = torch.where(mask, weights, torch.zeros_like(weights))  # all-masked rows: 0
+    weights = masked_softmax(scores, mask)  # (..., T, S)
     return weights @ v, weights  # (..., T, dv), (..., T, S)
 
 

@@ -70,6 +70,33 @@ def test_fully_masked_query_gets_zeros_not_nan():
     assert torch.allclose(out[1], v[0])  # the only visible key takes all the weight
 
 
+@settings(max_examples=40, deadline=None)
+@given(rows=dims, cols=dims, seed=st.integers(0, 10_000))
+def test_masked_softmax_is_the_softmax_over_allowed_positions(rows, cols, seed):
+    gen = torch.Generator().manual_seed(seed)
+    scores = torch.randn(rows, cols, generator=gen, requires_grad=True)
+    mask = torch.rand(rows, cols, generator=gen) < 0.6
+    w = attention.masked_softmax(scores, mask)
+    logw = attention.masked_log_softmax(scores, mask)
+    for r in range(rows):
+        allowed = mask[r].nonzero().flatten()
+        expected = torch.zeros(cols)
+        if len(allowed):
+            expected[allowed] = torch.softmax(scores[r, allowed], dim=0)
+            assert torch.allclose(logw[r, allowed].exp(), expected[allowed], atol=1e-6)
+        assert torch.allclose(w[r], expected, atol=1e-6)
+        assert (w[r][~mask[r]] == 0).all()  # exactly zero, not merely small
+        assert torch.isneginf(logw[r][~mask[r]]).all()
+    w.sum().backward()  # fully masked rows must not poison the gradient
+    assert torch.isfinite(scores.grad).all()
+
+
+def test_masked_softmax_does_not_hide_nan():
+    scores = torch.tensor([[0.0, float("nan"), 1.0]])
+    w = attention.masked_softmax(scores, torch.tensor([[True, True, False]]))
+    assert torch.isnan(w[0, :2]).all() and w[0, 2] == 0
+
+
 def test_low_temperature_becomes_the_hard_lookup():
     keys, values = torch.randn(6, 4), torch.randn(6, 3)
     query = keys[2] * 2
