@@ -2,8 +2,9 @@
 
 - `setup(seed)` seeds every generator and fixes the torch thread count in one place;
 - `default_device()` is the CPU unless a GPU is present (never required);
-- `fit(...)` is a small, fixed-length training loop with a notebook-aware progress bar that
-  returns a `History` which `minimem.viz.plot_history` can draw.
+- `fit(...)` is the one training loop of the course: fixed length, with a learning-rate
+  schedule, gradient clipping, a per-step hook, periodic evaluation and a notebook-aware
+  progress bar; it returns a `History` which `minimem.viz.plot_history` can draw.
 
 Training always runs a fixed number of steps, never "until a time budget runs out", so results
 do not depend on how busy the machine is.
@@ -11,6 +12,7 @@ do not depend on how busy the machine is.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 THREADS_ENV = "MINIMEM_THREADS"
+PROGRESS_ENV = "MINIMEM_PROGRESS"
 
 
 def seed_everything(seed: int) -> None:
@@ -84,6 +87,23 @@ class History:
         return self.evals[name][-1][1]
 
 
+def progress_default() -> bool:
+    """Whether training shows a progress bar when the caller does not say: yes, except under
+    pytest or with $MINIMEM_PROGRESS=0 (what `make test` sets, so test logs stay quiet)."""
+    if os.environ.get(PROGRESS_ENV, "1").strip() == "0":
+        return False
+    return "PYTEST_CURRENT_TEST" not in os.environ
+
+
+def _check_positive(name: str, value: object, kind: type = float) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    if kind is int:
+        ok = ok and isinstance(value, int)
+    if not ok or (isinstance(value, float) and not math.isfinite(value)):
+        what = "a positive int" if kind is int else "a positive finite number"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
 def fit(
     model: torch.nn.Module,
     make_batch: Callable[[int], Any],
@@ -92,24 +112,36 @@ def fit(
     steps: int,
     lr: float = 1e-3,
     optimizer: torch.optim.Optimizer | None = None,
+    lr_at: Callable[[int], float] | None = None,
     clip_grad_norm: float | None = None,
+    after_step: Callable[[int], None] | None = None,
     eval_fn: Callable[[torch.nn.Module], dict[str, float]] | None = None,
     eval_every: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
     desc: str = "training",
 ) -> History:
     """Train `model` for exactly `steps` optimiser steps and return a `History`.
 
-    make_batch(step) -> batch, loss_fn(model, batch) -> scalar loss tensor. `eval_fn(model)`
-    (called in eval mode, without gradients) returns a dict of metrics, every `eval_every`
-    steps and once at the end. The optimiser defaults to Adam with learning rate `lr`.
+    The one training loop of the course; each chapter's `train.py` is a short recipe on it.
+    - make_batch(step) -> batch and loss_fn(model, batch) -> scalar loss, for step = 1..steps;
+    - the optimiser defaults to Adam at `lr`; `lr_at(step)`, if given, sets the learning rate
+      of every parameter group before each step (a schedule);
+    - `clip_grad_norm` clips the gradient norm; `after_step(step)` runs after each update
+      (e.g. to re-zero a padding embedding);
+    - `eval_fn(model)` (eval mode, no gradients) returns metrics, every `eval_every` steps and
+      once at the end; they go to `history.evals`;
+    - `progress` shows a tqdm bar (default: `progress_default()`).
+    The model is left in eval mode.
     """
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if eval_every < 0:
-        raise ValueError(f"eval_every must be >= 0, got {eval_every}")
+    _check_positive("steps", steps, int)
+    _check_positive("lr", lr)
+    if clip_grad_norm is not None:
+        _check_positive("clip_grad_norm", clip_grad_norm)
+    if not isinstance(eval_every, int) or eval_every < 0:
+        raise ValueError(f"eval_every must be an int >= 0, got {eval_every!r}")
     if optimizer is None:
         optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    progress = progress_default() if progress is None else progress
     history = History()
 
     def evaluate(step: int) -> None:
@@ -123,19 +155,25 @@ def fit(
     model.train()
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, mininterval=0.5)
     for step in bar:
+        if lr_at is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = lr_at(step)
         loss = loss_fn(model, make_batch(step))
-        if loss.dim() != 0:
-            raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+            raise ValueError(f"loss_fn must return a scalar tensor, got {got}")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
         optimizer.step()
+        if after_step is not None:
+            after_step(step)
         history.loss.append(loss.item())
         if eval_every and step % eval_every == 0 and step != steps:
             evaluate(step)
-        if step % 10 == 0 or step == steps:
-            bar.set_postfix(loss=f"{loss.item():.3f}")
+        if progress and (step % 10 == 0 or step == steps):
+            bar.set_postfix(loss=f"{history.loss[-1]:.3f}")
     evaluate(steps)
     model.eval()
     return history

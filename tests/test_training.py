@@ -76,3 +76,52 @@ def test_fit_and_history_errors():
         training.History().last("accuracy")
     with pytest.raises(TypeError, match="seed must be an int"):
         training.seed_everything(1.5)
+
+
+def test_fit_schedule_clipping_and_hook():
+    training.seed_everything(0)
+    model = nn.Linear(3, 1)
+    seen_lr, hooked = [], []
+
+    def loss_fn(model, batch):
+        seen_lr.append(optimizer.param_groups[0]["lr"])
+        return (model(batch) ** 2).sum() * 1e6  # a huge gradient, so clipping must act
+
+    def after_step(step):
+        hooked.append(step)
+        with torch.no_grad():
+            model.bias.zero_()  # what MemN2N does with its padding embedding
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    before = model.weight.detach().clone()
+    training.fit(model, lambda step: torch.ones(4, 3), loss_fn, steps=4, optimizer=optimizer,
+                 lr_at=lambda step: 0.1 / step, clip_grad_norm=1.0, after_step=after_step,
+                 progress=False)
+    assert seen_lr == [0.1, 0.05, 0.1 / 3, 0.025]
+    assert hooked == [1, 2, 3, 4] and model.bias.item() == 0.0
+    # each clipped update moves the weights by at most lr · 1
+    assert (model.weight - before).norm() <= sum(seen_lr) + 1e-6
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"steps": 0}, "steps must be a positive int"),
+    ({"steps": 2.0}, "steps must be a positive int"),
+    ({"steps": 1, "lr": -1.0}, "lr must be a positive"),
+    ({"steps": 1, "clip_grad_norm": -1.0}, "clip_grad_norm must be a positive"),
+    ({"steps": 1, "eval_every": -1}, "eval_every must be an int >= 0"),
+])
+def test_fit_rejects_bad_numbers_before_training(kwargs, message):
+    calls = []
+    with pytest.raises(ValueError, match=message):
+        training.fit(nn.Linear(1, 1), lambda s: calls.append(s), lambda m, b: torch.tensor(0.0),
+                     progress=False, **kwargs)
+    assert calls == []  # nothing ran
+
+
+def test_progress_is_quiet_under_tests_and_when_asked(monkeypatch):
+    assert training.progress_default() is False  # pytest sets PYTEST_CURRENT_TEST
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")
+    monkeypatch.setenv("MINIMEM_PROGRESS", "0")
+    assert training.progress_default() is False
+    monkeypatch.setenv("MINIMEM_PROGRESS", "1")
+    assert training.progress_default() is True
