@@ -42,7 +42,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/00_attention.ipynb
 
 exercises: $(STAMP)
-	$(PY) -m minimem.course exercises $(if $(FORCE),--force)
+	$(PY) tools/exercises.py $(if $(FORCE),--force)
 
 bench: $(STAMP)
 	$(PY) tools/bench.py $(if $(WITH_TEST),--with-test)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from minimem import attention, checks
+from minimem import attention
+from minimem.checks import ch00 as checks
 from minimem.checks import differences, run_check
 
 

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from minimem import course
+import exercises as course  # tools/exercises.py, the maintainer tool
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -112,7 +112,7 @@ def test_an_edited_exercise_is_kept_unless_forced(tmp_path):
     messages = course.generate(tmp_path / "solutions", tmp_path / "exercises")
     assert messages[0].startswith("kept:") and "02_y.ipynb" in messages[0] and "--force" in messages[0]
     assert "my own answer" in target.read_text()
-    assert course.main(["exercises", "--solutions", str(tmp_path / "solutions"),
+    assert course.main(["--solutions", str(tmp_path / "solutions"),
                         "--exercises", str(tmp_path / "exercises")]) == 1
     assert course.generate(tmp_path / "solutions", tmp_path / "exercises", force=True)[0].startswith("wrote:")
     assert "my own answer" not in target.read_text() and "A new note." in target.read_text()
@@ -143,7 +143,7 @@ def test_malformed_markers_name_notebook_cell_and_line(tmp_path, source, fragmen
         course.generate(tmp_path / "solutions", tmp_path / "exercises")
     assert "solutions/04_bad.ipynb, cell 1" in str(error.value) and fragment in str(error.value)
     assert not (tmp_path / "exercises" / "04_bad.ipynb").exists()
-    assert course.main(["exercises", "--solutions", str(tmp_path / "solutions"),
+    assert course.main(["--solutions", str(tmp_path / "solutions"),
                         "--exercises", str(tmp_path / "exercises")]) == 2
 
 

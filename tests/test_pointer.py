@@ -151,7 +151,7 @@ def test_cli_writes_data_and_evaluates_it(tmp_path, capsys):
 # ----------------------------------------------------------------------------- exercise checkers
 
 def test_chapter_checkers_accept_the_references_and_reject_mistakes(capsys):
-    from minimem.checks import ch02_pointer_networks as ch02
+    from minimem.checks import ch02
 
     assert ch02.check_pointer_scores(P.pointer_scores)
     assert ch02.check_greedy_decode(lambda model, x: torch.tensor(model.decode(x)))

@@ -1,4 +1,4 @@
-"""Course maintenance: generate the learner's exercise notebooks from the solutions.
+"""Maintainer tool: generate the learner's exercise notebooks from the solutions.
 
 `solutions/NN_name.ipynb` is the single hand-edited source. In its code cells the answer sits
 between nbgrader-style marker lines:
@@ -16,7 +16,10 @@ The generator records a hash of what it wrote in the notebook's metadata. When t
 file on disk no longer matches that hash, a learner has edited it, and it is left alone
 unless `force=True` (`--force`).
 
-    python -m minimem.course exercises [--force] [--check]
+    python tools/exercises.py [--force] [--check]      (what `make exercises` runs)
+
+A maintainer's tool, not part of the learner's `minimem` package: it needs `nbformat`, which
+the `test` extra installs.
 """
 
 from __future__ import annotations
@@ -144,14 +147,12 @@ def generate(solutions: Path, exercises: Path, force: bool = False,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m minimem.course",
-                                     description="Course maintenance commands.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    ex = sub.add_parser("exercises", help="generate exercises/ from solutions/")
-    ex.add_argument("--solutions", type=Path, default=Path("solutions"))
-    ex.add_argument("--exercises", type=Path, default=Path("exercises"))
-    ex.add_argument("--force", action="store_true", help="overwrite exercises a learner edited")
-    ex.add_argument("--check", action="store_true", help="only report files that are out of date")
+    parser = argparse.ArgumentParser(prog="python tools/exercises.py",
+                                     description="Generate exercises/ from solutions/.")
+    parser.add_argument("--solutions", type=Path, default=Path("solutions"))
+    parser.add_argument("--exercises", type=Path, default=Path("exercises"))
+    parser.add_argument("--force", action="store_true", help="overwrite exercises a learner edited")
+    parser.add_argument("--check", action="store_true", help="only report files that are out of date")
     args = parser.parse_args(argv)
     try:
         messages = generate(args.solutions, args.exercises, args.force, args.check)

@@ -5,7 +5,7 @@ cases, grouped by what they test, and prints one line per group. On the first mi
 group it shows the input, the expected and the received value, and a hint. A stub that still
 raises NotImplementedError gets a friendly "not implemented yet" line, never a traceback.
 
-Every chapter's checkers (`minimem.checks.check_<thing>`) are built from `run_check`.
+Every chapter's checkers (`minimem.checks.chNN.check_<thing>`) are built from `run_check`.
 """
 
 from __future__ import annotations
