@@ -150,20 +150,31 @@ class MultiHeadAttention(nn.Module):
 
     forward(x (B, T, D), context (B, S, D) or None for self-attention, mask (T, S) or
     (B, 1|H, T, S)) -> (B, T, D). The last attention weights (B, H, T, S) are kept in
-    `self.last_weights` for plotting.
+    `self.last_weights` for plotting; `attend` returns them alongside the output.
+
+    Weights are plain `nn.Linear` layers (y = x Wᵀ + b), so they can be set by hand:
+    `q_proj`, `k_proj`, `v_proj` map D -> H·d (head h uses rows h·d … (h+1)·d - 1 of their
+    weight) and `out_proj` maps H·d -> D. d is `d_head`, by default D / H.
     """
 
-    def __init__(self, d_model: int, num_heads: int, bias: bool = True):
+    def __init__(self, d_model: int, num_heads: int, bias: bool = True,
+                 d_head: int | None = None):
         super().__init__()
-        if d_model < 1 or num_heads < 1 or d_model % num_heads:
+        if d_head is None and (d_model < 1 or num_heads < 1 or d_model % num_heads):
             raise ValueError(
-                f"d_model={d_model} must be a positive multiple of num_heads={num_heads}"
+                f"d_model={d_model} must be a positive multiple of num_heads={num_heads} "
+                f"(or pass d_head)"
             )
+        if min(d_model, num_heads, 1 if d_head is None else d_head) < 1:
+            raise ValueError(f"d_model={d_model}, num_heads={num_heads} and d_head={d_head} "
+                             f"must be positive")
         self.num_heads = num_heads
-        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
-        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
-        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
-        self.out_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.d_head = d_model // num_heads if d_head is None else d_head
+        inner = num_heads * self.d_head  # H·d
+        self.q_proj = nn.Linear(d_model, inner, bias=bias)
+        self.k_proj = nn.Linear(d_model, inner, bias=bias)
+        self.v_proj = nn.Linear(d_model, inner, bias=bias)
+        self.out_proj = nn.Linear(inner, d_model, bias=bias)
         self.last_weights: torch.Tensor | None = None
 
     def forward(
@@ -172,6 +183,15 @@ class MultiHeadAttention(nn.Module):
         context: torch.Tensor | None = None,
         mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        return self.attend(x, context, mask)[0]  # (B, T, D)
+
+    def attend(
+        self,
+        x: torch.Tensor,
+        context: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Like `forward`, but returns (output (B, T, D), weights (B, H, T, S)) with gradients."""
         _check_tensor("x", x, 3)
         context = x if context is None else context
         D = self.q_proj.in_features
@@ -185,4 +205,4 @@ class MultiHeadAttention(nn.Module):
         v = split_heads(self.v_proj(context), self.num_heads)  # (B, H, S, d)
         out, weights = scaled_dot_product_attention(q, k, v, mask)  # (B, H, T, d)
         self.last_weights = weights.detach()
-        return self.out_proj(merge_heads(out))  # (B, T, D)
+        return self.out_proj(merge_heads(out)), weights  # (B, T, D), (B, H, T, S)

@@ -133,6 +133,27 @@ def test_multi_head_attention_shapes_and_causality():
     assert cross.shape == (3, 5, 8) and mha.last_weights.shape == (3, 2, 5, 7)
 
 
+def test_multi_head_attention_attend_returns_the_weights_with_gradients():
+    torch.manual_seed(0)
+    mha = attention.MultiHeadAttention(d_model=8, num_heads=2)
+    x = torch.randn(2, 4, 8)
+    out, weights = mha.attend(x, mask=attention.causal_mask(4))
+    assert torch.equal(out, mha(x, mask=attention.causal_mask(4)))
+    assert weights.requires_grad and torch.equal(weights.detach(), mha.last_weights)
+
+
+def test_multi_head_attention_head_width_can_differ_from_d_model_over_heads():
+    mha = attention.MultiHeadAttention(d_model=6, num_heads=4, bias=False, d_head=3)
+    assert mha.q_proj.weight.shape == (12, 6) and mha.out_proj.weight.shape == (6, 12)
+    assert mha.q_proj.bias is None
+    x = torch.randn(2, 5, 6)
+    assert mha(x).shape == (2, 5, 6) and mha.last_weights.shape == (2, 4, 5, 5)
+    q = mha.q_proj(x[0, 1])[3:6]  # head 1 uses rows 3..5 of the projections
+    k = mha.k_proj(x[0])[:, 3:6]
+    expected = torch.softmax(k @ q / 3 ** 0.5, dim=0)
+    assert torch.allclose(mha.last_weights[0, 1, 1], expected, atol=1e-6)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: attention.scaled_dot_product_attention(torch.randn(2, 3), torch.randn(4, 5), torch.randn(4, 2)), "share their last dimension"),
     (lambda: attention.scaled_dot_product_attention(torch.randn(2, 3), torch.randn(4, 3), torch.randn(5, 2)), "same number of keys"),
@@ -144,6 +165,7 @@ def test_multi_head_attention_shapes_and_causality():
     (lambda: attention.split_heads(torch.randn(1, 2, 6), 4), "divisible by num_heads=4"),
     (lambda: attention.causal_mask(0), "positive int"),
     (lambda: attention.MultiHeadAttention(6, 4), "multiple of num_heads"),
+    (lambda: attention.MultiHeadAttention(6, 4, d_head=0), "must be positive"),
     (lambda: attention.hard_lookup(torch.randn(3), torch.randn(4, 2), torch.randn(4, 1)), "expected query"),
 ])
 def test_bad_input_gets_a_clear_error(call, message):
