@@ -36,19 +36,30 @@ def seed_everything(seed: int) -> None:
 
 
 def set_threads(threads: int | None = None) -> int:
-    """Set the number of torch CPU threads: `threads`, else $MINIMEM_THREADS, else 1.
+    """Set and return the number of torch CPU threads, chosen in this order: the `threads`
+    argument, else $MINIMEM_THREADS, else $OMP_NUM_THREADS, else 1.
 
     One thread is the default because small models gain little from more, and on a shared
-    2-core machine two busy threads can be many times slower than one.
+    2-core machine two busy threads can be many times slower than one. The count must lie in
+    1..(number of CPUs): more only slows things down (and absurd counts crash torch).
     """
+    source = "threads"
     if threads is None:
-        raw = os.environ.get(THREADS_ENV, "1")
-        try:
-            threads = int(raw)
-        except ValueError:
-            raise ValueError(f"${THREADS_ENV} must be a whole number, got {raw!r}") from None
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+        for source in (THREADS_ENV, "OMP_NUM_THREADS"):
+            raw = os.environ.get(source, "").strip()
+            if raw:
+                try:
+                    threads = int(raw)
+                except ValueError:
+                    raise ValueError(f"${source} must be a whole number, got {raw!r}") from None
+                source = f"${source}"
+                break
+        else:
+            threads, source = 1, "the default"
+    limit = os.cpu_count() or 1
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= limit:
+        raise ValueError(f"{source} must be a whole number of threads in 1..{limit} "
+                         f"(this machine's CPUs), got {threads!r}")
     torch.set_num_threads(threads)
     return threads
 
@@ -59,7 +70,9 @@ def default_device() -> torch.device:
 
 
 def setup(seed: int = 0, threads: int | None = None) -> torch.device:
-    """What every notebook runs first: seed everything, set the thread count, pick a device."""
+    """What every notebook runs first: seed everything, set the thread count (see
+    `set_threads`: 1 unless $MINIMEM_THREADS or $OMP_NUM_THREADS says otherwise), pick a
+    device. Results are the same with 1 or 2 threads up to float rounding."""
     seed_everything(seed)
     set_threads(threads)
     return default_device()

@@ -118,6 +118,38 @@ def test_an_edited_exercise_is_kept_unless_forced(tmp_path):
     assert "my own answer" not in target.read_text() and "A new note." in target.read_text()
 
 
+def test_forcing_over_edits_or_outputs_backs_the_learners_file_up(tmp_path):
+    nb = solution_notebook(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nz = 1\n### END SOLUTION"))
+    write(tmp_path / "solutions", "02_y.ipynb", nb)
+    course.generate(tmp_path / "solutions", tmp_path / "exercises")
+    target = tmp_path / "exercises" / "02_y.ipynb"
+    ran = nbformat.read(target, as_version=4)  # sources untouched, but run: outputs are theirs
+    ran.cells[0].outputs = [nbformat.v4.new_output("stream", text="my run")]
+    ran.metadata["kernelspec"] = {"name": "my-kernel", "display_name": "mine"}
+    nbformat.write(ran, target)
+    nb.cells.append(nbformat.v4.new_markdown_cell("A new note."))
+    write(tmp_path / "solutions", "02_y.ipynb", nb)
+    message = course.generate(tmp_path / "solutions", tmp_path / "exercises")[0]
+    assert message.startswith("wrote:") and "your previous version" in message
+    saved = list((tmp_path / "exercises" / ".backup").iterdir())
+    assert len(saved) == 1 and "my run" in saved[0].read_text() and "my-kernel" in saved[0].read_text()
+    assert "A new note." in target.read_text()
+
+
+def test_a_bad_solutions_notebook_stops_the_run_before_any_write(tmp_path):
+    good = solution_notebook(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nz = 1\n### END SOLUTION"))
+    write(tmp_path / "solutions", "01_a.ipynb", good)
+    course.generate(tmp_path / "solutions", tmp_path / "exercises")
+    before = (tmp_path / "exercises" / "01_a.ipynb").read_text()
+    good.cells.append(nbformat.v4.new_markdown_cell("Changed."))
+    write(tmp_path / "solutions", "01_a.ipynb", good)  # would be rewritten...
+    (tmp_path / "solutions" / "02_b.ipynb").write_text("{ not json")  # ...but this one is bad
+    with pytest.raises(course.ExerciseError, match="02_b.ipynb is not a readable notebook"):
+        course.generate(tmp_path / "solutions", tmp_path / "exercises")
+    assert (tmp_path / "exercises" / "01_a.ipynb").read_text() == before
+    assert sorted(p.name for p in (tmp_path / "exercises").iterdir()) == ["01_a.ipynb"]
+
+
 def test_an_unchanged_exercise_is_regenerated_and_check_mode_writes_nothing(tmp_path):
     nb = solution_notebook(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nz = 1\n### END SOLUTION"))
     write(tmp_path / "solutions", "03_z.ipynb", nb)

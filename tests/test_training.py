@@ -32,8 +32,15 @@ def test_threads_from_argument_and_environment(monkeypatch):
         monkeypatch.setenv(training.THREADS_ENV, "many")
         with pytest.raises(ValueError, match="MINIMEM_THREADS"):
             training.set_threads()
-        with pytest.raises(ValueError, match=">= 1"):
+        with pytest.raises(ValueError, match=r"threads must be a whole number of threads in 1\.\."):
             training.set_threads(0)
+        with pytest.raises(ValueError, match="this machine's CPUs"):
+            training.set_threads(10**5)  # torch itself would crash the kernel
+        monkeypatch.delenv(training.THREADS_ENV)
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        assert training.set_threads() == 2  # the standard variable is honoured too
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        assert training.set_threads() == 1
     finally:
         torch.set_num_threads(before)
 

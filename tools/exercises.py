@@ -26,11 +26,15 @@ from __future__ import annotations
 
 import argparse
 import copy
+import datetime
 import hashlib
+import shutil
 import sys
 from pathlib import Path
 
 import nbformat
+
+from minimem.files import atomic_write
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 DEFAULT_HINT = "Exercise: replace this line with your code."
@@ -106,7 +110,7 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
 
 
 def learner_edited(path: Path) -> bool:
-    """True when an existing exercise file differs from what the generator last wrote."""
+    """True when an existing exercise file's sources differ from what the generator wrote."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception:
@@ -115,22 +119,49 @@ def learner_edited(path: Path) -> bool:
     return recorded != sources_hash(nb)
 
 
+def backup(path: Path) -> Path:
+    """Copy a learner's file (their edits, outputs, kernel choice) before it is replaced."""
+    folder = path.parent / ".backup"
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = folder / f"{path.stem}-{stamp}{path.suffix}"
+    counter = 1
+    while target.exists():
+        target, counter = folder / f"{path.stem}-{stamp}-{counter}{path.suffix}", counter + 1
+    shutil.copy2(path, target)
+    return target
+
+
+def plan(solutions: Path, exercises: Path) -> list[tuple[Path, str]]:
+    """(target, text) for every exercise, all computed before anything is written, so a bad
+    solutions notebook stops the run with no file changed."""
+    sources = sorted(solutions.glob("*.ipynb"))
+    if not sources:
+        raise ExerciseError(f"no solution notebooks (*.ipynb) found in {solutions}")
+    planned = []
+    for source in sources:
+        name = f"{solutions.name}/{source.name}"
+        try:
+            solution = nbformat.read(source, as_version=4)
+        except Exception as error:
+            raise ExerciseError(f"{name} is not a readable notebook ({error})") from None
+        planned.append((exercises / source.name,
+                        nbformat.writes(make_exercise(solution, name)) + "\n"))
+    return planned
+
+
 def generate(solutions: Path, exercises: Path, force: bool = False,
              check: bool = False) -> list[str]:
     """Write exercises/NAME.ipynb for each solutions/NAME.ipynb. Returns one message per file.
 
     With check=True nothing is written; a message starting with "out of date" names each
-    exercise that differs from what would be generated. Raises ExerciseError on bad markers.
+    exercise that differs from what would be generated. Raises ExerciseError on bad markers
+    (before writing anything). A file whose sources a learner edited is kept unless `force`;
+    a file replaced while holding a learner's work (edits, outputs) is first copied to
+    `exercises/.backup/`. Every write is atomic.
     """
-    solutions, exercises = Path(solutions), Path(exercises)
-    sources = sorted(solutions.glob("*.ipynb"))
-    if not sources:
-        raise ExerciseError(f"no solution notebooks (*.ipynb) found in {solutions}")
     messages = []
-    for source in sources:
-        name = f"{solutions.name}/{source.name}"
-        text = nbformat.writes(make_exercise(nbformat.read(source, as_version=4), name)) + "\n"
-        target = exercises / source.name
+    for target, text in plan(Path(solutions), Path(exercises)):
         current = target.read_text(encoding="utf-8") if target.exists() else None
         if current == text:
             messages.append(f"up to date: {target}")
@@ -140,10 +171,21 @@ def generate(solutions: Path, exercises: Path, force: bool = False,
             messages.append(f"kept: {target} was edited since it was generated; "
                             f"rerun with --force to overwrite it")
         else:
+            saved = backup(target) if current is not None and _holds_work(target) else None
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-            messages.append(f"wrote: {target}")
+            atomic_write(target, text)
+            messages.append(f"wrote: {target}" + (f" (your previous version: {saved})"
+                                                   if saved else ""))
     return messages
+
+
+def _holds_work(path: Path) -> bool:
+    """Edited sources, or outputs / an execution count a learner produced by running it."""
+    if learner_edited(path):
+        return True
+    nb = nbformat.read(path, as_version=4)
+    return any(c.get("outputs") or c.get("execution_count") for c in nb.cells
+               if c.cell_type == "code")
 
 
 def main(argv: list[str] | None = None) -> int:

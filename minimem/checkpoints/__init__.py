@@ -14,14 +14,16 @@ command named in its chapter's notebook and in `benchmarks/`.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from minimem.files import atomic_write
 
 FORMAT = "minimem-checkpoint/1"
 FOLDER = Path(__file__).parent
@@ -63,23 +65,12 @@ def save(path: str | os.PathLike, model: nn.Module, config: dict[str, Any],
         if not isinstance(value, dict):
             raise TypeError(f"{name} must be a dict, got {type(value).__name__}")
         _check_plain(value, name)
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot save {path}: folder {path.parent} does not exist")
     blob = {"format": FORMAT, "kind": type(model).__name__, "config": config,
             "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "metrics": metrics or {}, "extra": extra}
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(blob, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    buffer = io.BytesIO()
+    torch.save(blob, buffer)
+    return atomic_write(path, buffer.getvalue())
 
 
 def load(path: str | os.PathLike, kind: str | None = None) -> Checkpoint:
