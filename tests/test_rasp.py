@@ -2,15 +2,24 @@
 selector matrices, operator sugar, the vectorised evaluator against the plain-loop one, and
 the errors a learner will meet."""
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minimem.rasp import (Aggregate, Comparison, Full, Map, Select, SelectorWidth, SequenceMap,
+import minimem.rasp
+from minimem.rasp import (Aggregate, Comparison, Full, Map, RASPExpr, Select, Selector,
+                          SelectorAnd, SelectorOr, SelectorWidth, SequenceMap, SOp,
                           aggregate_matrix, categorical, evaluate, evaluate_all,
                           evaluate_reference, indices, numerical, select_matrix,
                           selector_width_matrix, tokens, topological_order)
+from minimem.rasp.analysis import SCHEDULE, SIGNATURE, VALUE_SET
+from minimem.rasp.draw import SUBLAYER
+from minimem.rasp.evaluate import EVALUATE, EVALUATE_REFERENCE
+from minimem.rasp.selectors import _SelectorCombination
 
 T, F = True, False
 
@@ -210,3 +219,54 @@ def test_bad_arguments_are_type_errors():
         evaluate(tokens, ["a", ["b"]])
     with pytest.raises(ValueError, match="encoding"):
         Map(str, tokens, encoding="fuzzy")
+
+
+# ------------------------------------------------------------------ structure of the package
+
+ABSTRACT = {RASPExpr, SOp, Selector, _SelectorCombination}
+
+
+def concrete_subclasses(base):
+    """Every class under `base` defined in minimem.rasp, except the abstract bases."""
+    found, stack = set(), [base]
+    while stack:
+        cls = stack.pop()
+        if cls.__module__.startswith("minimem.rasp") and cls not in ABSTRACT:
+            found.add(cls)
+        stack.extend(cls.__subclasses__())
+    return found
+
+
+def test_selector_or_is_a_sibling_of_selector_and():
+    assert not issubclass(SelectorOr, SelectorAnd) and not issubclass(SelectorAnd, SelectorOr)
+    same = Select(tokens, tokens, Comparison.EQ)
+    assert not isinstance(same | same, SelectorAnd) and not isinstance(same & same, SelectorOr)
+    assert (same | same).kind == "selector_or" and (same & same).kind == "selector_and"
+
+
+@pytest.mark.parametrize("name, table, base", [
+    ("EVALUATE", EVALUATE, RASPExpr),
+    ("EVALUATE_REFERENCE", EVALUATE_REFERENCE, RASPExpr),
+    ("SCHEDULE", SCHEDULE, RASPExpr),
+    ("SIGNATURE", SIGNATURE, Selector),
+    ("VALUE_SET", VALUE_SET, SOp),
+    ("SUBLAYER", SUBLAYER, SOp),
+])
+def test_dispatch_tables_cover_every_node_class(name, table, base):
+    expected = concrete_subclasses(base)
+    assert {Map, Select, SelectorAnd, SelectorOr} & expected  # the walk found the classes
+    missing = sorted(cls.__name__ for cls in expected - set(table))
+    extra = sorted(cls.__name__ for cls in set(table) - expected)
+    assert not missing and not extra, f"{name}: missing {missing}, unexpected {extra}"
+
+
+def test_module_limits():
+    """No file over 300 lines, no function over 50, argparse only in __main__.py."""
+    for path in Path(minimem.rasp.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        assert len(text.splitlines()) <= 300, path.name
+        assert ("import argparse" in text) == (path.name == "__main__.py"), path.name
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                assert length <= 50, f"{path.name}: {node.name} has {length} lines"

@@ -1,4 +1,4 @@
-"""Tests of the RASP pictures and the benchmark's inputs (chapter 03)."""
+"""Tests of the RASP pictures, the benchmark's inputs and its command (chapter 03)."""
 
 import random
 
@@ -10,6 +10,7 @@ import pytest  # noqa: E402
 
 from minimem.rasp import Comparison, Select, evaluate, indices, tokens  # noqa: E402
 from minimem.rasp import bench, draw, lib  # noqa: E402
+from minimem.rasp.__main__ import main  # noqa: E402
 
 
 def test_format_selector_prints_the_attention_matrix():
@@ -55,3 +56,16 @@ def test_benchmark_inputs_are_valid_for_every_program():
         x = make_input(rng, 8)
         assert len(evaluate(prog, x)) == 8, name
     assert bench.rate(evaluate, lib.make_hist(), [list("ab")], seconds=0.0) > 0
+
+
+def test_bench_command_writes_the_table(tmp_path, monkeypatch, capsys):
+    one = {"hist": (lib.make_hist(), lambda rng, n: [rng.choice("ab") for _ in range(n)])}
+    monkeypatch.setattr(bench, "programs", lambda: one)
+    out = tmp_path / "rasp.md"
+    main(["bench", "--seconds", "0", "--out", str(out)])
+    text = out.read_text()
+    assert "Produced by `python -m minimem.rasp bench`" in text
+    assert text.splitlines()[-1].startswith("| hist | 1 / 1 | ")
+    assert f"wrote {out}" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main([])  # a subcommand is required

@@ -1,7 +1,8 @@
 """What a RASP program costs as a transformer: layers, heads and value sets (Chapter 03).
 
-Weiss, Goldberg & Yahav (2021) bound the size of a transformer that can run a RASP program
-by counting it like this, and so does `schedule`:
+Weiss, Goldberg & Yahav (2021), "Thinking Like Transformers"
+(https://arxiv.org/abs/2106.06981), bound the size of a transformer that can run a RASP
+program by counting it like this, and so does `schedule`:
 
 - element-wise operations (`Map`, `SequenceMap`, `Full`) are free: the feed-forward block of
   the layer that produced their inputs computes them (any chain of them merges into one MLP);
@@ -18,32 +19,39 @@ selection is widened to "selected, or position 0", and to know whether position 
 selected anyway each query first reads the key at position 0 (one more attention layer,
 whose head all widths in that layer share). A select-all (`Comparison.TRUE`) always contains
 position 0 and needs no extra layer, so `length` still costs one.
+
+Each pass dispatches on the node type through one table (`SCHEDULE`, `SIGNATURE`,
+`VALUE_SET`), as tracr does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any
+from typing import Any, Callable
 
-from .core import (Aggregate, Comparison, Full, Map, Primitive, RASPExpr, Select, SelectorAnd,
-                   SelectorNot, SelectorOr, SelectorWidth, SequenceMap, SOp, is_numerical,
-                   topological_order)
+from .core import (Full, Map, Primitive, RASPExpr, SequenceMap, SOp, as_function, is_numerical,
+                   lookup, topological_order)
+from .selectors import (Aggregate, Comparison, Select, Selector, SelectorAnd, SelectorNot,
+                        SelectorOr, SelectorWidth)
 
 FETCH_POSITION_0 = ("read the key at position 0",)
+
+# ------------------------------------------------------------------- selector signatures
+
+SIGNATURE: dict[type, Callable[[Any], tuple]] = {
+    Select: lambda sel: ("select", sel.keys.id, sel.queries.id, sel.predicate),
+    SelectorNot: lambda sel: ("not", selector_signature(sel.inner)),
+    SelectorAnd: lambda sel: ("and", selector_signature(sel.fst), selector_signature(sel.snd)),
+    SelectorOr: lambda sel: ("or", selector_signature(sel.fst), selector_signature(sel.snd)),
+}
 
 
 def selector_signature(sel: RASPExpr) -> tuple:
     """A structural name for a selector: equal signatures are the same attention pattern."""
-    if isinstance(sel, Select):
-        return ("select", sel.keys.id, sel.queries.id, sel.predicate)
-    if isinstance(sel, SelectorNot):
-        return ("not", selector_signature(sel.inner))
-    if isinstance(sel, (SelectorAnd, SelectorOr)):
-        op = "or" if isinstance(sel, SelectorOr) else "and"
-        return (op, selector_signature(sel.fst), selector_signature(sel.snd))
-    raise TypeError(f"not a selector: {sel!r}")
+    if not isinstance(sel, Selector):
+        raise TypeError(f"not a selector: {sel!r}")
+    return lookup(SIGNATURE, sel, "selector_signature")(sel)
 
 
 def _leaf_selects(sel: RASPExpr) -> list[Select]:
@@ -51,6 +59,8 @@ def _leaf_selects(sel: RASPExpr) -> list[Select]:
         return [sel]
     return [s for child in sel.children for s in _leaf_selects(child)]
 
+
+# ---------------------------------------------------------------------------- scheduling
 
 @dataclass
 class Schedule:
@@ -76,35 +86,60 @@ class Schedule:
             self.heads[layer - 1].append((signature, selector))
 
 
+# A scheduling rule returns the layer after which `node`'s value is available (its children's
+# layers are in `plan.layer` already) and books the heads it uses in `plan`.
+ScheduleRule = Callable[[Any, Schedule, bool], int]
+
+
+def _input_layer(node: RASPExpr, plan: Schedule, bos: bool) -> int:
+    return 0
+
+
+def _free(node: RASPExpr, plan: Schedule, bos: bool) -> int:
+    """Element-wise operations and selectors cost no layer: ready with their inputs."""
+    return max(plan.layer[c.id] for c in node.children)
+
+
+def _aggregate_layer(node: Aggregate, plan: Schedule, bos: bool) -> int:
+    layer = max(plan.layer[node.selector.id], plan.layer[node.sop.id]) + 1
+    plan._use(layer, selector_signature(node.selector), node.selector)
+    return layer
+
+
+def _selector_width_layer(node: SelectorWidth, plan: Schedule, bos: bool) -> int:
+    sel = node.selector
+    select_all = isinstance(sel, Select) and sel.predicate is Comparison.TRUE
+    if bos or select_all:
+        layer = plan.layer[sel.id] + 1
+        plan._use(layer, selector_signature(sel), sel)
+        return layer
+    # No BOS: first read the keys at position 0, then the widened selection.
+    fetch = max(plan.layer[s.keys.id] for s in _leaf_selects(sel)) + 1
+    plan._use(fetch, FETCH_POSITION_0, None)
+    layer = max(plan.layer[sel.id], fetch) + 1
+    plan._use(layer, ("or position 0", selector_signature(sel)), sel)
+    return layer
+
+
+SCHEDULE: dict[type, ScheduleRule] = {
+    Primitive: _input_layer,
+    Full: _input_layer,
+    Map: _free,
+    SequenceMap: _free,
+    Select: _free,
+    SelectorAnd: _free,
+    SelectorOr: _free,
+    SelectorNot: _free,
+    Aggregate: _aggregate_layer,
+    SelectorWidth: _selector_width_layer,
+}
+
+
 def schedule(program: RASPExpr, *, bos: bool = True) -> Schedule:
     """Greedy (as-early-as-possible) layer assignment of every node of `program`."""
     plan = Schedule()
-    ready = plan.layer  # layer after which a node's value is available
     for node in topological_order(program):
-        if isinstance(node, (Primitive, Full)):
-            ready[node.id] = 0
-        elif isinstance(node, (Map, SequenceMap)):
-            ready[node.id] = max(ready[c.id] for c in node.children)
-        elif isinstance(node, (Select, SelectorAnd, SelectorOr, SelectorNot)):
-            ready[node.id] = max(ready[c.id] for c in node.children)
-        elif isinstance(node, Aggregate):
-            layer = max(ready[node.selector.id], ready[node.sop.id]) + 1
-            ready[node.id] = layer
-            plan._use(layer, selector_signature(node.selector), node.selector)
-        elif isinstance(node, SelectorWidth):
-            sel = node.selector
-            select_all = isinstance(sel, Select) and sel.predicate is Comparison.TRUE
-            if bos or select_all:
-                layer = ready[sel.id] + 1
-                plan._use(layer, selector_signature(sel), sel)
-            else:  # first read the keys at position 0, then the widened selection
-                fetch = max(ready[s.keys.id] for s in _leaf_selects(sel)) + 1
-                plan._use(fetch, FETCH_POSITION_0, None)
-                layer = max(ready[sel.id], fetch) + 1
-                plan._use(layer, ("or position 0", selector_signature(sel)), sel)
-            ready[node.id] = layer
-        else:
-            raise TypeError(f"schedule: unknown node type {type(node).__name__}")
+        plan.layer[node.id] = lookup(SCHEDULE, node, "schedule")(node, plan, bos)
     return plan
 
 
@@ -118,6 +153,8 @@ def count_layers_heads(program: RASPExpr, *, bos: bool = True) -> tuple[int, int
     return plan.layers, plan.max_heads
 
 
+# ---------------------------------------------------------------------------- value sets
+
 def _means(values: set, max_seq_len: int) -> set:
     """Every mean of 1..max_seq_len values drawn (with repetition) from `values`."""
     out: set = set()
@@ -130,6 +167,42 @@ def _means(values: set, max_seq_len: int) -> set:
     return out
 
 
+# A value-set rule gets the node, its children's value sets (None for a selector), the
+# vocabulary and the maximum length, and returns the set of values the node can take.
+ValueSetRule = Callable[[Any, list, set, int], set]
+
+
+def _image(node: Map | SequenceMap, args: list, vocab: set, max_seq_len: int) -> set:
+    """`f` applied to every combination of its arguments' possible values."""
+    f = as_function(node.f)
+    out = set()
+    for combo in product(*args):
+        try:
+            out.add(f(*combo))
+        except Exception as err:
+            raise ValueError(f"{type(node).__name__} {node.label!r}: f fails on "
+                             f"{combo if len(combo) > 1 else combo[0]!r}: {err!r}") from err
+    return out
+
+
+def _aggregate_values(node: Aggregate, args: list, vocab: set, max_seq_len: int) -> set:
+    _, inner = args
+    if is_numerical(node):
+        return _means(inner, max_seq_len) | {0 if node.default is None else node.default}
+    return inner | {node.default}
+
+
+VALUE_SET: dict[type, ValueSetRule] = {
+    Primitive: lambda node, args, vocab, max_seq_len: (
+        set(vocab) if node.which == "tokens" else set(range(max_seq_len))),
+    Full: lambda node, args, vocab, max_seq_len: {node.fill},
+    Map: _image,
+    SequenceMap: _image,
+    Aggregate: _aggregate_values,
+    SelectorWidth: lambda node, args, vocab, max_seq_len: set(range(max_seq_len + 1)),
+}
+
+
 def value_sets(program: RASPExpr, vocab: Any, max_seq_len: int) -> dict[int, set]:
     """The set of values every s-op can take on inputs over `vocab` of length <= max_seq_len
     (what a compiler needs to size its one-hot encodings). Keys are node ids."""
@@ -138,30 +211,7 @@ def value_sets(program: RASPExpr, vocab: Any, max_seq_len: int) -> dict[int, set
         raise ValueError(f"max_seq_len must be >= 1, got {max_seq_len}")
     sets: dict[int, set] = {}
     for node in topological_order(program):
-        if not isinstance(node, SOp):
-            continue
-        if isinstance(node, Primitive):
-            s = set(vocab) if node.which == "tokens" else set(range(max_seq_len))
-        elif isinstance(node, Full):
-            s = {node.fill}
-        elif isinstance(node, (Map, SequenceMap)):
-            f = node.f.__getitem__ if isinstance(node.f, Mapping) else node.f
-            s = set()
-            for args in product(*(sets[c.id] for c in node.children)):
-                try:
-                    s.add(f(*args))
-                except Exception as err:
-                    raise ValueError(f"{type(node).__name__} {node.label!r}: f fails on "
-                                     f"{args if len(args) > 1 else args[0]!r}: {err!r}") from err
-        elif isinstance(node, Aggregate):
-            inner = sets[node.sop.id]
-            if is_numerical(node):
-                s = _means(inner, max_seq_len) | {0 if node.default is None else node.default}
-            else:
-                s = inner | {node.default}
-        elif isinstance(node, SelectorWidth):
-            s = set(range(max_seq_len + 1))
-        else:
-            raise TypeError(f"value_sets: unknown node type {type(node).__name__}")
-        sets[node.id] = s
+        if isinstance(node, SOp):
+            args = [sets.get(child.id) for child in node.children]
+            sets[node.id] = lookup(VALUE_SET, node, "value_sets")(node, args, vocab, max_seq_len)
     return sets

@@ -1,14 +1,15 @@
-"""Speed benchmark of the RASP evaluator (Chapter 03): `python -m minimem.rasp.bench`.
+"""Speed benchmark of the RASP evaluator (Chapter 03): `python -m minimem.rasp bench`.
 
-Prints evaluations per second of every program in `minimem.rasp.lib` at input lengths 8, 32
-and 128 with the vectorised `evaluate`, and at length 128 with the plain-loop
-`evaluate_reference` for comparison, then writes the table to `benchmarks/ch03_rasp.md`.
-Each cell cycles through 16 seeded random inputs for at least `--seconds` of wall time.
+Measures evaluations per second of every program in `minimem.rasp.lib` (the programs of
+Weiss, Goldberg & Yahav 2021, https://arxiv.org/abs/2106.06981) at input lengths 8, 32 and 128
+with the vectorised `evaluate`, and at length 128 with the plain-loop `evaluate_reference` for
+comparison, then writes the table to `benchmarks/ch03_rasp.md`. Each cell cycles through 16
+seeded random inputs for at least `seconds` of wall time. The command line (`--seconds`,
+`--out`) lives in `minimem/rasp/__main__.py`.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import platform
 import random
@@ -74,44 +75,56 @@ def rate(run: Callable, program: RASPExpr, inputs: list, seconds: float) -> floa
             return count / elapsed
 
 
-def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=0.3, help="time per cell")
-    parser.add_argument("--out", default="benchmarks/ch03_rasp.md", help="markdown file")
-    args = parser.parse_args(argv)
-    rng = random.Random(0)
-    header = ("| program | layers / heads | N=8 | N=32 | N=128 | loops N=128 | speed-up N=128 |\n"
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    print(header, flush=True)
-    rows = []
-    for name, (program, make_input) in programs().items():
-        inputs = {n: [make_input(rng, n) for _ in range(16)] for n in LENGTHS}
-        fast = [rate(evaluate, program, inputs[n], args.seconds) for n in LENGTHS]
-        slow = rate(evaluate_reference, program, inputs[128], args.seconds)
-        layers, heads = count_layers_heads(program)
-        row = (f"| {name} | {layers} / {heads} | " + " | ".join(f"{r:,.0f}" for r in fast)
-               + f" | {slow:,.1f} | {fast[-1] / slow:,.0f}x |")
-        rows.append(row)
-        print(row, flush=True)
+HEADER = ("| program | layers / heads | N=8 | N=32 | N=128 | loops N=128 | speed-up N=128 |\n"
+          "| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+
+
+def measure(name: str, program: RASPExpr, make_input: Callable[[random.Random, int], list],
+            rng: random.Random, seconds: float) -> str:
+    """One markdown table row: `program`'s layers/heads and its evaluation rates."""
+    inputs = {n: [make_input(rng, n) for _ in range(16)] for n in LENGTHS}
+    fast = [rate(evaluate, program, inputs[n], seconds) for n in LENGTHS]
+    slow = rate(evaluate_reference, program, inputs[128], seconds)
+    layers, heads = count_layers_heads(program)
+    return (f"| {name} | {layers} / {heads} | " + " | ".join(f"{r:,.0f}" for r in fast)
+            + f" | {slow:,.1f} | {fast[-1] / slow:,.0f}x |")
+
+
+def report(rows: list[str]) -> str:
+    """The markdown page: what was measured, where and how, then the table."""
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    text = "\n".join([
+    return "\n".join([
         "# Chapter 03 — RASP evaluator speed",
         "",
         "Evaluations per second of each `minimem.rasp.lib` program on one input of length N,",
         "with the vectorised `evaluate` (NumPy boolean selector matrices) and, at N=128, with",
-        "the plain-loop `evaluate_reference`. Produced by `python -m minimem.rasp.bench`.",
+        "the plain-loop `evaluate_reference`. Produced by `python -m minimem.rasp bench`.",
         f"Measured {stamp} on {platform.machine()} / Python {platform.python_version()} / "
         f"NumPy {np.__version__}, one process on a shared 2-core machine (other jobs were "
         "running, so treat the numbers as a lower bound).",
         "",
-        header, *rows, "",
+        HEADER, *rows, "",
     ])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
-    print(f"wrote {out}")
+
+
+def run(seconds: float = 0.3, out: str | Path = "benchmarks/ch03_rasp.md") -> str:
+    """Measure every program (printing each row as it comes) and write the page to `out`."""
+    rng = random.Random(0)
+    print(HEADER, flush=True)
+    rows = []
+    for name, (program, make_input) in programs().items():
+        rows.append(measure(name, program, make_input, rng, seconds))
+        print(rows[-1], flush=True)
+    text = report(rows)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(f"wrote {path}")
     return text
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # the old spelling, `python -m minimem.rasp.bench`, still works
+    import sys
+
+    from .__main__ import main
+    main(["bench", *sys.argv[1:]])

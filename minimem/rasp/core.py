@@ -1,11 +1,14 @@
-"""The RASP language: sequence operations (s-ops), selectors and their combinators.
+"""The RASP language: expressions, the input s-ops and the element-wise operations.
 
 Chapter 03 explains it. RASP is the *Restricted Access Sequence Processing* language of
-Weiss, Goldberg & Yahav (2021), "Thinking Like Transformers" (ICML). It describes what a
-transformer encoder can compute with two families of operations:
+Weiss, Goldberg & Yahav (2021), "Thinking Like Transformers" (ICML),
+https://arxiv.org/abs/2106.06981. It describes what a transformer encoder can compute with two
+families of operations:
 
-- element-wise ones (`Map`, `SequenceMap`), which a feed-forward block (MLP) can compute, and
-- `Select` + `Aggregate` (and `SelectorWidth`), which an attention head can compute.
+- element-wise ones (`Map`, `SequenceMap`), which a feed-forward block (MLP) can compute: this
+  file, with the base classes, the inputs `tokens` and `indices` and the annotations;
+- `Select` + `Aggregate` (and `SelectorWidth`), which an attention head can compute: they live
+  in `selectors.py`, with `Comparison` and the selector combinators.
 
 The public names follow DeepMind's tracr (`tokens`, `indices`, `Map`, `SequenceMap`, `Select`,
 `Aggregate`, `SelectorWidth`, `Comparison`, `numerical`, `categorical`) so that programs read
@@ -13,57 +16,27 @@ the same in both. A program is a graph of immutable, typed nodes: every node has
 integer `id`, a human `label`, its children, and (for s-ops) an `encoding` ("categorical" or
 "numerical"). Chapter 04 compiles such graphs into transformer weights.
 
-Notation used by the evaluator: N = sequence length; a selector evaluates to an (N, N)
-boolean matrix whose row i is query position i and whose column j is key position j.
+Evaluation, analysis and drawing dispatch on the node type through one table each (tracr's
+style): `lookup(table, node, where)` finds a node's entry.
 """
 
 from __future__ import annotations
 
-import enum
 import itertools
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 CATEGORICAL = "categorical"
 NUMERICAL = "numerical"
 _ENCODINGS = (CATEGORICAL, NUMERICAL)
 _ids = itertools.count(1)
+Entry = TypeVar("Entry")
 
 
-class Comparison(enum.Enum):
-    """The predicates of `Select`, applied as `predicate(key, query)` (tracr's convention)."""
-
-    EQ = "=="
-    LT = "<"
-    LEQ = "<="
-    GT = ">"
-    GEQ = ">="
-    NEQ = "!="
-    TRUE = "true"
-    FALSE = "false"
-
-    def __call__(self, key: Any, query: Any) -> bool:
-        return _COMPARE[self](key, query)
-
-    def __repr__(self) -> str:
-        return f"Comparison.{self.name}"
-
-
-_COMPARE: dict[Comparison, Callable[[Any, Any], bool]] = {
-    Comparison.EQ: lambda k, q: k == q,
-    Comparison.LT: lambda k, q: k < q,
-    Comparison.LEQ: lambda k, q: k <= q,
-    Comparison.GT: lambda k, q: k > q,
-    Comparison.GEQ: lambda k, q: k >= q,
-    Comparison.NEQ: lambda k, q: k != q,
-    Comparison.TRUE: lambda k, q: True,
-    Comparison.FALSE: lambda k, q: False,
-}
-
-
-def _fn_name(f: Any) -> str:
+def fn_name(f: Any) -> str:
+    """A short printable name of a Map/SequenceMap function or lookup table."""
     if isinstance(f, Mapping):
         return f"table{dict(f)!r}" if len(f) <= 6 else f"table[{len(f)} entries]"
     return getattr(f, "__name__", type(f).__name__)
@@ -102,9 +75,24 @@ class RASPExpr:
         )
 
 
-def _check(value: Any, cls: type, arg: str, where: str) -> None:
+def as_function(f: Callable | Mapping) -> Callable:
+    """A Map's `f` as a function: `f` itself, or the lookup of a dict used as a table."""
+    return f.__getitem__ if isinstance(f, Mapping) else f
+
+
+def check_arg(value: Any, cls: type, arg: str, where: str) -> None:
+    """Raise a TypeError naming `where` and `arg` unless `value` is a `cls`."""
     if not isinstance(value, cls):
         raise TypeError(f"{where}: {arg} must be a {cls.__name__}, got {type(value).__name__}")
+
+
+def lookup(table: Mapping[type, Entry], node: RASPExpr, where: str) -> Entry:
+    """The entry of a dispatch `table` (node type -> entry) for `node`; a subclass without an
+    entry of its own uses its nearest base class's."""
+    for cls in type(node).__mro__:
+        if cls in table:
+            return table[cls]
+    raise TypeError(f"{where}: unknown node type {type(node).__name__} ({node.label})")
 
 
 # ----------------------------------------------------------------------------- s-ops
@@ -206,14 +194,14 @@ class Map(SOp):
         super().__post_init__()
         if not (callable(self.f) or isinstance(self.f, Mapping)):
             raise TypeError(f"Map: f must be callable or a dict, got {type(self.f).__name__}")
-        _check(self.sop, SOp, "sop", "Map")
+        check_arg(self.sop, SOp, "sop", "Map")
 
     @property
     def children(self) -> tuple[RASPExpr, ...]:
         return (self.sop,)
 
     def __repr__(self) -> str:
-        return f"<Map {self.label} = {_fn_name(self.f)}({self.sop.label}) {self.encoding}>"
+        return f"<Map {self.label} = {fn_name(self.f)}({self.sop.label}) {self.encoding}>"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -229,8 +217,8 @@ class SequenceMap(SOp):
         super().__post_init__()
         if not callable(self.f):
             raise TypeError(f"SequenceMap: f must be callable, got {type(self.f).__name__}")
-        _check(self.fst, SOp, "fst", "SequenceMap")
-        _check(self.snd, SOp, "snd", "SequenceMap")
+        check_arg(self.fst, SOp, "fst", "SequenceMap")
+        check_arg(self.snd, SOp, "snd", "SequenceMap")
 
     @property
     def children(self) -> tuple[RASPExpr, ...]:
@@ -238,135 +226,7 @@ class SequenceMap(SOp):
 
     def __repr__(self) -> str:
         args = f"{self.fst.label}, {self.snd.label}"
-        return f"<SequenceMap {self.label} = {_fn_name(self.f)}({args}) {self.encoding}>"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Aggregate(SOp):
-    """Attention with a hard selector: per query, combine the selected values of `sop`.
-
-    categorical: the single selected value (`default` where nothing is selected; an error if
-    several *different* values are selected). numerical: their mean (`default`, else 0, where
-    nothing is selected). The encoding defaults to that of `sop`.
-    """
-
-    selector: Selector
-    sop: SOp
-    default: Any = None
-    encoding: str | None = field(default=None, kw_only=True)  # type: ignore[assignment]
-    kind = "aggregate"
-
-    def __post_init__(self) -> None:
-        _check(self.selector, Selector, "selector", "Aggregate")
-        _check(self.sop, SOp, "sop", "Aggregate")
-        if self.encoding is None:
-            object.__setattr__(self, "encoding", self.sop.encoding)
-        super().__post_init__()
-
-    @property
-    def children(self) -> tuple[RASPExpr, ...]:
-        return (self.selector, self.sop)
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class SelectorWidth(SOp):
-    """The number of keys each query selects (an attention layer with a BOS token, + MLP)."""
-
-    selector: Selector
-    kind = "selector_width"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        _check(self.selector, Selector, "selector", "SelectorWidth")
-
-    @property
-    def children(self) -> tuple[RASPExpr, ...]:
-        return (self.selector,)
-
-
-# ------------------------------------------------------------------------- selectors
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Selector(RASPExpr):
-    """A query x key boolean pattern; `&`, `|` and `~` combine selectors."""
-
-    def __and__(self, other: Selector) -> Selector: return SelectorAnd(self, other)
-    def __or__(self, other: Selector) -> Selector: return SelectorOr(self, other)
-    def __invert__(self) -> Selector: return SelectorNot(self)
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class Select(Selector):
-    """Query i selects key j when `predicate(keys[j], queries[i])` holds."""
-
-    keys: SOp
-    queries: SOp
-    predicate: Comparison | Callable[[Any, Any], bool]
-    kind = "select"
-
-    def __post_init__(self) -> None:
-        _check(self.keys, SOp, "keys", "Select")
-        _check(self.queries, SOp, "queries", "Select")
-        if not callable(self.predicate):
-            raise TypeError(
-                f"Select: predicate must be a Comparison or a callable(key, query), "
-                f"got {type(self.predicate).__name__}"
-            )
-
-    @property
-    def children(self) -> tuple[RASPExpr, ...]:
-        return (self.keys, self.queries)
-
-    def __repr__(self) -> str:
-        pred = self.predicate.name if isinstance(self.predicate, Comparison) else _fn_name(
-            self.predicate)
-        return f"<Select {self.label}: keys={self.keys.label}, queries={self.queries.label}, {pred}>"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class SelectorAnd(Selector):
-    """Both selectors select the pair."""
-
-    fst: Selector
-    snd: Selector
-    kind = "selector_and"
-
-    def __post_init__(self) -> None:
-        _check(self.fst, Selector, "fst", type(self).__name__)
-        _check(self.snd, Selector, "snd", type(self).__name__)
-
-    @property
-    def children(self) -> tuple[RASPExpr, ...]:
-        return (self.fst, self.snd)
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.label}({self.fst.label}, {self.snd.label})>"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class SelectorOr(SelectorAnd):
-    """Either selector selects the pair."""
-
-    kind = "selector_or"
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class SelectorNot(Selector):
-    """The complement of a selector."""
-
-    inner: Selector
-    kind = "selector_not"
-
-    def __post_init__(self) -> None:
-        _check(self.inner, Selector, "inner", "SelectorNot")
-
-    @property
-    def children(self) -> tuple[RASPExpr, ...]:
-        return (self.inner,)
-
-    def __repr__(self) -> str:
-        return f"<SelectorNot {self.label}({self.inner.label})>"
+        return f"<SequenceMap {self.label} = {fn_name(self.f)}({args}) {self.encoding}>"
 
 
 # ----------------------------------------------------------------- inputs and helpers
@@ -377,13 +237,13 @@ indices = Primitive(which="indices")
 
 def numerical(sop: SOp) -> SOp:
     """A copy of `sop` annotated as numerical (one number per position; means aggregate)."""
-    _check(sop, SOp, "sop", "numerical")
+    check_arg(sop, SOp, "sop", "numerical")
     return replace(sop, encoding=NUMERICAL)
 
 
 def categorical(sop: SOp) -> SOp:
     """A copy of `sop` annotated as categorical (one symbol per position)."""
-    _check(sop, SOp, "sop", "categorical")
+    check_arg(sop, SOp, "sop", "categorical")
     return replace(sop, encoding=CATEGORICAL)
 
 
@@ -396,7 +256,7 @@ def topological_order(program: RASPExpr) -> list[RASPExpr]:
 
     Raises ValueError naming a node on a cycle (only possible if nodes were mutated).
     """
-    _check(program, RASPExpr, "program", "topological_order")
+    check_arg(program, RASPExpr, "program", "topological_order")
     order: list[RASPExpr] = []
     state: dict[int, int] = {}  # 1 = on the current path, 2 = done
     stack: list[tuple[RASPExpr, bool]] = [(program, False)]

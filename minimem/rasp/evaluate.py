@@ -1,13 +1,15 @@
 """Evaluating RASP programs: vectorised with NumPy boolean selector matrices (Chapter 03).
 
-Weiss, Goldberg & Yahav (2021), "Thinking Like Transformers", define the meaning of each
-operation; this file implements it twice:
+Weiss, Goldberg & Yahav (2021), "Thinking Like Transformers" (https://arxiv.org/abs/2106.06981),
+define the meaning of each operation; this file implements it twice, as two dispatch tables
+(node type -> rule, tracr's style) run by one driver that visits the nodes children first:
 
-- `evaluate` / `evaluate_all`: a selector becomes an (N, N) boolean matrix built with NumPy
-  broadcasting (predicates are compared on integer codes of the values), and aggregation is
-  a matrix product (numerical) or a masked min/max over value codes (categorical);
-- `evaluate_reference`: the definitions written as plain Python loops, used by the tests as
-  an independent oracle and by the benchmark as the baseline.
+- `EVALUATE`, behind `evaluate` / `evaluate_all`: a selector becomes an (N, N) boolean matrix
+  built with NumPy broadcasting (predicates are compared on integer codes of the values), and
+  aggregation is a matrix product (numerical) or a masked min/max over value codes
+  (categorical);
+- `EVALUATE_REFERENCE`, behind `evaluate_reference`: the definitions written as plain Python
+  loops, used by the tests as an independent oracle and by the benchmark as the baseline.
 
 Notation: N sequence length; M (N, N) selector matrix, M[i, j] = query i selects key j.
 Element-wise functions are called once per *distinct* value (or pair), not once per position.
@@ -16,13 +18,14 @@ Element-wise functions are called once per *distinct* value (or pair), not once 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from .core import (Aggregate, Comparison, Full, Map, Primitive, RASPExpr, Select, SelectorAnd,
-                   SelectorNot, SelectorOr, SelectorWidth, SequenceMap, SOp, is_numerical,
-                   topological_order)
+from .core import (Full, Map, Primitive, RASPExpr, SequenceMap, SOp, as_function, is_numerical,
+                   lookup, topological_order)
+from .selectors import (Aggregate, Comparison, Select, SelectorAnd, SelectorNot, SelectorOr,
+                        SelectorWidth)
 
 _NUMPY_OPS = {
     Comparison.EQ: np.equal, Comparison.NEQ: np.not_equal, Comparison.LT: np.less,
@@ -132,13 +135,13 @@ def aggregate_matrix(matrix: Any, values: Sequence, *, numerical: bool = False,
 def _apply(node: RASPExpr, f: Any, columns: list[list]) -> list:
     """Element-wise application of f (one column: f(x); two: f(x, y)), called once per
     distinct argument; equal values of different types (1, 1.0, True) are kept apart."""
-    lookup = f.__getitem__ if isinstance(f, Mapping) else f
+    function = as_function(f)
     many = len(columns) > 1
     rows = list(zip(*columns)) if many else columns[0]
 
     def call(args: Any, key: Any, keys: Sequence) -> Any:
         try:
-            return lookup(*args) if many else lookup(args)
+            return function(*args) if many else function(args)
         except Exception as err:
             pos = keys.index(key)
             hint = ""
@@ -187,43 +190,90 @@ def _hashable(value: Any) -> bool:
     return True
 
 
+# A rule computes one node's value from the node, its children's values (in the order of
+# `node.children`) and the input tokens.
+Rule = Callable[[Any, list, list], Any]
+
+
+def _where(node: RASPExpr) -> str:
+    return f"{type(node).__name__} {node.label!r}"
+
+
+def _primitive(node: Primitive, args: list, xs: list) -> list:
+    return xs if node.which == "tokens" else list(range(len(xs)))
+
+
+def _full(node: Full, args: list, xs: list) -> list:
+    return [node.fill] * len(xs)
+
+
+EVALUATE: dict[type, Rule] = {
+    Primitive: _primitive,
+    Full: _full,
+    Map: lambda node, args, xs: _apply(node, node.f, args),
+    SequenceMap: lambda node, args, xs: _apply(node, node.f, args),
+    Select: lambda node, args, xs: select_matrix(*args, node.predicate, _where(node)),
+    SelectorAnd: lambda node, args, xs: args[0] & args[1],
+    SelectorOr: lambda node, args, xs: args[0] | args[1],
+    SelectorNot: lambda node, args, xs: ~args[0],
+    Aggregate: lambda node, args, xs: aggregate_matrix(
+        *args, numerical=is_numerical(node), default=node.default, where=_where(node)),
+    SelectorWidth: lambda node, args, xs: selector_width_matrix(args[0]),
+}
+
+
+def _reference_aggregate(node: Aggregate, args: list, xs: list) -> list:
+    """Per query row: the mean (numerical) or the single value (categorical) selected."""
+    selector, values = args
+    result = []
+    for row in selector:
+        chosen = [v for v, s in zip(values, row) if s]
+        if not chosen:
+            result.append(0 if is_numerical(node) and node.default is None else node.default)
+        elif is_numerical(node):
+            result.append(sum(chosen) / len(chosen))
+        else:
+            if any(c != chosen[0] for c in chosen):
+                raise ValueError(f"Aggregate {node.label!r}: several values selected")
+            result.append(chosen[0])
+    return result
+
+
+EVALUATE_REFERENCE: dict[type, Rule] = {
+    Primitive: _primitive,
+    Full: _full,
+    Map: lambda node, args, xs: [as_function(node.f)(x) for x in args[0]],
+    SequenceMap: lambda node, args, xs: [node.f(a, b) for a, b in zip(*args)],
+    Select: lambda node, args, xs: [[bool(node.predicate(k, q)) for k in args[0]]
+                                    for q in args[1]],
+    SelectorAnd: lambda node, args, xs: [[x and y for x, y in zip(r, s)] for r, s in zip(*args)],
+    SelectorOr: lambda node, args, xs: [[x or y for x, y in zip(r, s)] for r, s in zip(*args)],
+    SelectorNot: lambda node, args, xs: [[not x for x in r] for r in args[0]],
+    Aggregate: _reference_aggregate,
+    SelectorWidth: lambda node, args, xs: [sum(row) for row in args[0]],
+}
+
+
+def _run(rules: Mapping[type, Rule], program: RASPExpr, tokens_list: Sequence,
+         where: str) -> dict[RASPExpr, Any]:
+    """Apply `rules` to every node of `program`, children first; every node's value."""
+    xs = _check_input(tokens_list)
+    by_id: dict[int, Any] = {}
+    values: dict[RASPExpr, Any] = {}
+    for node in topological_order(program):
+        args = [by_id[child.id] for child in node.children]
+        value = lookup(rules, node, where)(node, args, xs)
+        if isinstance(node, SOp) and len(value) != len(xs):
+            raise ValueError(f"{_where(node)}: produced {len(value)} values for an input of "
+                             f"length {len(xs)}")
+        by_id[node.id] = values[node] = value
+    return values
+
+
 def evaluate_all(program: RASPExpr, tokens_list: Sequence) -> dict[RASPExpr, Any]:
     """The value of every node of `program`, in topological order: a list per s-op and an
     (N, N) boolean matrix (queries x keys) per selector."""
-    xs = _check_input(tokens_list)
-    n = len(xs)
-    vals: dict[int, Any] = {}
-    out: dict[RASPExpr, Any] = {}
-    for node in topological_order(program):
-        where = f"{type(node).__name__} {node.label!r}"
-        if isinstance(node, Primitive):
-            v: Any = xs if node.which == "tokens" else list(range(n))
-        elif isinstance(node, Full):
-            v = [node.fill] * n
-        elif isinstance(node, Map):
-            v = _apply(node, node.f, [vals[node.sop.id]])
-        elif isinstance(node, SequenceMap):
-            v = _apply(node, node.f, [vals[node.fst.id], vals[node.snd.id]])
-        elif isinstance(node, Select):
-            v = select_matrix(vals[node.keys.id], vals[node.queries.id], node.predicate, where)
-        elif isinstance(node, SelectorOr):
-            v = vals[node.fst.id] | vals[node.snd.id]
-        elif isinstance(node, SelectorAnd):
-            v = vals[node.fst.id] & vals[node.snd.id]
-        elif isinstance(node, SelectorNot):
-            v = ~vals[node.inner.id]
-        elif isinstance(node, Aggregate):
-            v = aggregate_matrix(vals[node.selector.id], vals[node.sop.id],
-                                 numerical=is_numerical(node), default=node.default, where=where)
-        elif isinstance(node, SelectorWidth):
-            v = selector_width_matrix(vals[node.selector.id])
-        else:
-            raise TypeError(f"evaluate: unknown node type {type(node).__name__} ({node.label})")
-        if isinstance(node, SOp) and len(v) != n:
-            raise ValueError(f"{where}: produced {len(v)} values for an input of length {n}")
-        vals[node.id] = v
-        out[node] = v
-    return out
+    return _run(EVALUATE, program, tokens_list, "evaluate")
 
 
 def evaluate(program: RASPExpr, tokens_list: Sequence) -> list:
@@ -235,54 +285,4 @@ def evaluate(program: RASPExpr, tokens_list: Sequence) -> list:
 
 def evaluate_reference(program: RASPExpr, tokens_list: Sequence) -> list:
     """The paper's definitions as plain loops (slow; an oracle for `evaluate`)."""
-    xs = _check_input(tokens_list)
-    n = len(xs)
-    memo: dict[int, Any] = {}
-
-    def ev(node: RASPExpr) -> Any:
-        if node.id not in memo:
-            memo[node.id] = ev_once(node)
-        return memo[node.id]
-
-    def ev_once(node: RASPExpr) -> Any:
-        if isinstance(node, Primitive):
-            return xs if node.which == "tokens" else list(range(n))
-        if isinstance(node, Full):
-            return [node.fill] * n
-        if isinstance(node, Map):
-            f = node.f.__getitem__ if isinstance(node.f, Mapping) else node.f
-            return [f(x) for x in ev(node.sop)]
-        if isinstance(node, SequenceMap):
-            return [node.f(a, b) for a, b in zip(ev(node.fst), ev(node.snd))]
-        if isinstance(node, Select):
-            ks, qs = ev(node.keys), ev(node.queries)
-            return [[bool(node.predicate(k, q)) for k in ks] for q in qs]
-        if isinstance(node, SelectorOr):
-            a, b = ev(node.fst), ev(node.snd)
-            return [[x or y for x, y in zip(r, s)] for r, s in zip(a, b)]
-        if isinstance(node, SelectorAnd):
-            a, b = ev(node.fst), ev(node.snd)
-            return [[x and y for x, y in zip(r, s)] for r, s in zip(a, b)]
-        if isinstance(node, SelectorNot):
-            return [[not x for x in r] for r in ev(node.inner)]
-        if isinstance(node, SelectorWidth):
-            return [sum(row) for row in ev(node.selector)]
-        if isinstance(node, Aggregate):
-            sel, vs = ev(node.selector), ev(node.sop)
-            result = []
-            for row in sel:
-                chosen = [v for v, s in zip(vs, row) if s]
-                if not chosen:
-                    result.append(0 if is_numerical(node) and node.default is None
-                                  else node.default)
-                elif is_numerical(node):
-                    result.append(sum(chosen) / len(chosen))
-                else:
-                    if any(c != chosen[0] for c in chosen):
-                        raise ValueError(f"Aggregate {node.label!r}: several values selected")
-                    result.append(chosen[0])
-            return result
-        raise TypeError(f"evaluate_reference: unknown node type {type(node).__name__}")
-
-    topological_order(program)  # raises on cycles before recursing
-    return ev(program)
+    return _run(EVALUATE_REFERENCE, program, tokens_list, "evaluate_reference")[program]

@@ -1,9 +1,10 @@
 """The programs of "Thinking Like Transformers" written in minimem's RASP (Chapter 03).
 
-Weiss, Goldberg & Yahav (2021) and their table of layers and heads: length, reverse,
-histogram, double histogram, sort, most-frequent and the Dyck languages. Each `make_*` function builds a program
-graph (nothing is evaluated until `evaluate`); the docstrings give the layers/heads that
-`count_layers_heads` derives for it (with a beginning-of-sequence token).
+Weiss, Goldberg & Yahav (2021), https://arxiv.org/abs/2106.06981, and their table of layers
+and heads: length, reverse, histogram, double histogram, sort, most-frequent and the Dyck
+languages. Each `make_*` function builds a program graph (nothing is evaluated until
+`evaluate`); the docstrings give the layers/heads that `count_layers_heads` derives for it
+(with a beginning-of-sequence token).
 
 Conventions: `Select(keys, queries, predicate)` selects key j for query i when
 `predicate(keys[j], queries[i])`; "prefix" = `Select(indices, indices, LEQ)` (keys j <= i).
@@ -15,8 +16,8 @@ from collections.abc import Callable, Hashable, Sequence
 from functools import reduce
 from typing import Any
 
-from .core import (Aggregate, Comparison, Full, Map, Select, SelectorWidth, SequenceMap, SOp,
-                   indices, numerical, tokens)
+from .core import Full, Map, SequenceMap, SOp, indices, numerical, tokens
+from .selectors import Aggregate, Comparison, Select, SelectorWidth
 
 
 def make_length() -> SOp:
