@@ -18,16 +18,15 @@ import math
 import torch
 from torch import nn
 
+from minimem import validate
+
 
 def _shape(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(t.shape)
 
 
 def _check_tensor(name: str, t: object, min_dim: int) -> None:
-    if not isinstance(t, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-    if t.dim() < min_dim:
-        raise ValueError(f"{name} must have at least {min_dim} dimensions, got shape {_shape(t)}")
+    validate.tensor(name, t, min_dims=min_dim)
 
 
 def hard_lookup(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
@@ -36,9 +35,9 @@ def hard_lookup(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -
     query (d,), keys (S, d), values (S, dv) -> (dv,). Not differentiable in the keys: the
     argmax picks one slot, so a small change of a key either changes nothing or everything.
     """
-    _check_tensor("query", query, 1)
-    _check_tensor("keys", keys, 2)
-    _check_tensor("values", values, 2)
+    validate.tensor("query", query, dims=1, kind="float", finite=True)
+    validate.tensor("keys", keys, dims=2, kind="float", finite=True, nonempty=True)
+    validate.tensor("values", values, dims=2)
     if query.shape[-1] != keys.shape[-1] or keys.shape[0] != values.shape[0]:
         raise ValueError(
             f"expected query (d,), keys (S, d), values (S, dv); got {_shape(query)}, "
@@ -192,8 +191,10 @@ class MultiHeadAttention(nn.Module):
         mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Like `forward`, but returns (output (B, T, D), weights (B, H, T, S)) with gradients."""
-        _check_tensor("x", x, 3)
-        context = x if context is None else context
+        dtype = self.q_proj.weight.dtype
+        validate.tensor("x", x, dims=3, dtype=dtype)
+        context = x if context is None else validate.tensor("context", context, dims=3,
+                                                            dtype=dtype)
         D = self.q_proj.in_features
         if x.shape[-1] != D or context.shape[-1] != D:
             raise ValueError(

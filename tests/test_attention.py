@@ -167,6 +167,11 @@ def test_multi_head_attention_head_width_can_differ_from_d_model_over_heads():
     (lambda: attention.MultiHeadAttention(6, 4), "multiple of num_heads"),
     (lambda: attention.MultiHeadAttention(6, 4, d_head=0), "must be positive"),
     (lambda: attention.hard_lookup(torch.randn(3), torch.randn(4, 2), torch.randn(4, 1)), "expected query"),
+    (lambda: attention.hard_lookup(torch.tensor([float("nan"), 0.0]), torch.randn(4, 2), torch.randn(4, 1)), "query holds NaN"),
+    (lambda: attention.hard_lookup(torch.randn(2), torch.randn(0, 2), torch.randn(0, 1)), "keys must not be empty"),
+    (lambda: attention.MultiHeadAttention(8, 2)(torch.randn(1, 3, 8, dtype=torch.float64)), "x must have dtype torch.float32"),
+    (lambda: attention.MultiHeadAttention(8, 2)(torch.randn(3, 8)), "x must have 3 dimensions"),
+    (lambda: attention.MultiHeadAttention(8, 2)(torch.randn(1, 3, 8), torch.randn(1, 3, 8).long()), "context must have dtype"),
 ])
 def test_bad_input_gets_a_clear_error(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
