@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,book,lab]'
 	@touch $(STAMP)
 
+# MINIMEM_PROGRESS=0: no progress bars in test logs (notebook kernels inherit it too).
 test: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) tests notebooks solutions
+	MINIMEM_PROGRESS=0 $(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) tests notebooks solutions
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) tests
@@ -49,8 +50,8 @@ bench: $(STAMP)
 
 # The chapters' paper checks (long: about 30 min in all on 2 cores).
 bench-papers: $(STAMP)
-	$(PY) -m minimem.rasp.bench
-	$(PY) -m minimem.memn2n --tasks 1 2 3 6 11 --runs 3 --json benchmarks/ch01_memn2n.json
+	$(PY) -m minimem.rasp bench
+	$(PY) -m minimem.memn2n bench --tasks 1 2 3 6 11 --runs 3 --jobs 2 --json benchmarks/ch01_memn2n.json
 	$(PY) -m minimem.pointer bench
 
 clean:

@@ -146,47 +146,56 @@ def fit(
     - `progress` shows a tqdm bar (default: `progress_default()`).
     The model is left in eval mode.
     """
-    _check_positive("steps", steps, int)
-    _check_positive("lr", lr)
-    if clip_grad_norm is not None:
-        _check_positive("clip_grad_norm", clip_grad_norm)
-    if not isinstance(eval_every, int) or eval_every < 0:
-        raise ValueError(f"eval_every must be an int >= 0, got {eval_every!r}")
-    if optimizer is None:
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    _check_fit_numbers(steps, lr, clip_grad_norm, eval_every)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     progress = progress_default() if progress is None else progress
     history = History()
-
-    def evaluate(step: int) -> None:
-        if eval_fn is None:
-            return
-        model.eval()
-        with torch.no_grad():
-            history.log_eval(step, eval_fn(model))
-        model.train()
-
     model.train()
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, mininterval=0.5)
     for step in bar:
         if lr_at is not None:
             for group in optimizer.param_groups:
                 group["lr"] = lr_at(step)
-        loss = loss_fn(model, make_batch(step))
-        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
-            got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-            raise ValueError(f"loss_fn must return a scalar tensor, got {got}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip_grad_norm is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
-        optimizer.step()
+        loss = _update(model, optimizer, loss_fn(model, make_batch(step)), clip_grad_norm)
         if after_step is not None:
             after_step(step)
-        history.loss.append(loss.item())
-        if eval_every and step % eval_every == 0 and step != steps:
-            evaluate(step)
+        history.loss.append(loss)
+        if eval_fn is not None and ((eval_every and step % eval_every == 0) or step == steps):
+            _evaluate(model, eval_fn, step, history)
         if progress and (step % 10 == 0 or step == steps):
-            bar.set_postfix(loss=f"{history.loss[-1]:.3f}")
-    evaluate(steps)
+            bar.set_postfix(loss=f"{loss:.3f}")
     model.eval()
     return history
+
+
+def _check_fit_numbers(steps: object, lr: object, clip_grad_norm: object,
+                       eval_every: object) -> None:
+    """Refuse nonsense before any work: a negative clip would train uphill silently."""
+    _check_positive("steps", steps, int)
+    _check_positive("lr", lr)
+    if clip_grad_norm is not None:
+        _check_positive("clip_grad_norm", clip_grad_norm)
+    if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 0:
+        raise ValueError(f"eval_every must be an int >= 0, got {eval_every!r}")
+
+
+def _update(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: object,
+            clip_grad_norm: float | None) -> float:
+    """One optimiser step on `loss`; returns its value."""
+    if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+        got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a scalar tensor, got {got}")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_grad_norm is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+    optimizer.step()
+    return loss.item()
+
+
+def _evaluate(model: torch.nn.Module, eval_fn: Callable[[torch.nn.Module], dict[str, float]],
+              step: int, history: History) -> None:
+    model.eval()
+    with torch.no_grad():
+        history.log_eval(step, eval_fn(model))
+    model.train()

@@ -67,6 +67,21 @@ def test_passing_a_result_instead_of_a_function_is_a_clear_error():
         run_check("square", 4, square, GROUPS)
 
 
+def test_a_missing_return_or_an_uncomparable_value_is_a_cross_line_not_a_traceback(capsys):
+    def forgot_return(x):
+        x * x
+
+    result = run_check("square", forgot_return, square, GROUPS, hint="Multiply x by itself.")
+    out = capsys.readouterr().out
+    assert not result and "✘" in out and "is a `return` missing?" in out and "hint:" in out
+
+    def crashing_compare(expected, received):
+        raise TypeError("unhashable")
+
+    result = run_check("square", square, square, GROUPS, compare=crashing_compare)
+    assert not result and "could not be compared" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("expected, received, fragment", [
     (torch.ones(2, 3), torch.ones(3, 2), "shape: expected (2, 3), received (3, 2)"),
     (torch.ones(2), [1.0, 1.0], "expected a torch.Tensor"),

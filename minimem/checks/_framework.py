@@ -126,42 +126,67 @@ def run_check(
             print(line)
 
     for group, cases in groups.items():
-        failure = None
-        for index, (args, kwargs) in enumerate(cases, start=1):
-            expected = reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-            try:
-                received = learner(*copy.deepcopy(args), **copy.deepcopy(kwargs))
-            except NotImplementedError as stub:
-                message = str(stub) or "replace the `raise NotImplementedError` line"
-                say(f"… {name}: not implemented yet — {message}")
-                result.passed = False
-                return result
-            except Exception as error:  # a learner's bug: explain it, don't crash the notebook
-                frame = traceback.extract_tb(error.__traceback__)[-1]
-                where = f" (line {frame.lineno}: {frame.line})" if frame.line else ""
-                failure = (index, args, kwargs, expected,
-                           f"raised {type(error).__name__}: {error}{where}", None)
-                break
-            problem = compare(expected, received)
-            if problem:
-                failure = (index, args, kwargs, expected, received, problem)
-                break
+        try:
+            failure = _first_failure(learner, reference, cases, compare)
+        except NotImplementedError as stub:
+            message = str(stub) or "replace the `raise NotImplementedError` line"
+            say(f"… {name}: not implemented yet — {message}")
+            result.passed = False
+            return result
         if failure is None:
             say(f"{PASS} {name} · {group}: {len(cases)}/{len(cases)} cases match")
             continue
         result.passed = False
-        index, args, kwargs, expected, received, problem = failure
-        say(f"{FAIL} {name} · {group}: case {index} of {len(cases)} "
-            + (f"differs — {problem}" if problem else "failed"))
-        say(f"    input:    {_describe_args(args, kwargs, arg_names)}")
-        say(f"    expected: {_short(expected)}")
-        say(f"    received: {received if isinstance(received, str) and problem is None else _short(received)}")
+        for line in _describe_failure(name, group, len(cases), failure, arg_names):
+            say(line)
         if hint and not hinted:
             say(f"    hint:     {hint}")
             hinted = True
     if result.passed:
         say(f"All checks passed for {name}.")
     return result
+
+
+def _describe_failure(name: str, group: str, count: int, failure: tuple,
+                      arg_names: Sequence[str]) -> list[str]:
+    index, args, kwargs, expected, received, problem = failure
+    shown = received if isinstance(received, str) and problem is None else _short(received)
+    return [f"{FAIL} {name} · {group}: case {index} of {count} "
+            + (f"differs — {problem}" if problem else "failed"),
+            f"    input:    {_describe_args(args, kwargs, arg_names)}",
+            f"    expected: {_short(expected)}",
+            f"    received: {shown}"]
+
+
+def _first_failure(learner: Callable[..., Any], reference: Callable[..., Any],
+                   cases: Sequence[tuple[tuple, dict]],
+                   compare: Callable[[Any, Any], str | None]) -> tuple | None:
+    """(index, args, kwargs, expected, received, problem) of the first case that fails, or
+    None. Everything the learner's code or value can break runs inside a guard, so a slip
+    (an exception, a missing `return`) becomes a ✘ line, never a traceback. A stub's
+    NotImplementedError is passed on to the caller."""
+    for index, (args, kwargs) in enumerate(cases, start=1):
+        expected = reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        try:
+            received = learner(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+        except NotImplementedError:
+            raise
+        except Exception as error:  # a learner's bug: explain it, don't crash the notebook
+            frame = traceback.extract_tb(error.__traceback__)[-1]
+            where = f" (line {frame.lineno}: {frame.line})" if frame.line else ""
+            return (index, args, kwargs, expected,
+                    f"raised {type(error).__name__}: {error}{where}", None)
+        if received is None and expected is not None:
+            return (index, args, kwargs, expected, received,
+                    "your function returned None — is a `return` missing?")
+        try:
+            problem = compare(expected, received)
+        except Exception as error:  # the value is too far off to compare: say so
+            problem = (f"the result could not be compared with the expected one "
+                       f"({type(error).__name__}: {error})")
+        if problem:
+            return index, args, kwargs, expected, received, problem
+    return None
 
 
 def seeded_tensors(seed: int, *shapes: tuple[int, ...]) -> list[torch.Tensor]:
