@@ -25,8 +25,7 @@ def _shape(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(t.shape)
 
 
-def _check_tensor(name: str, t: object, min_dim: int) -> None:
-    validate.tensor(name, t, min_dims=min_dim)
+MAX_POSITIONS = 2**15  # a (T, T) mask beyond this would take gigabytes: surely a mistake
 
 
 def hard_lookup(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
@@ -48,8 +47,7 @@ def hard_lookup(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -
 
 def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Tensor:
     """A (size, size) boolean mask, True where query t may look at key s, i.e. s <= t."""
-    if not isinstance(size, int) or size < 1:
-        raise ValueError(f"size must be a positive int, got {size!r}")
+    validate.integer("size", size, 1, MAX_POSITIONS)
     return torch.ones(size, size, dtype=torch.bool, device=device).tril()
 
 
@@ -111,7 +109,9 @@ def scaled_dot_product_attention(
     all-zero weights and a zero output instead of NaN (see `masked_softmax`).
     """
     for name, t in (("q", q), ("k", k), ("v", v)):
-        _check_tensor(name, t, 2)
+        validate.tensor(name, t, min_dims=2, kind="float")
+    if not q.dtype == k.dtype == v.dtype:
+        raise TypeError(f"q, k and v must share one dtype; got {q.dtype}, {k.dtype}, {v.dtype}")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(
             f"q and k must share their last dimension d; got q {_shape(q)} and k {_shape(k)}"
@@ -121,8 +121,7 @@ def scaled_dot_product_attention(
             f"k and v must have the same number of keys S (dimension -2); "
             f"got k {_shape(k)} and v {_shape(v)}"
         )
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}")
+    validate.number("temperature", temperature, low=0, strict_low=True)
     scores = q @ k.transpose(-2, -1) / (math.sqrt(q.shape[-1]) * temperature)  # (..., T, S)
     weights = masked_softmax(scores, mask)  # (..., T, S)
     return weights @ v, weights  # (..., T, dv), (..., T, S)
@@ -130,7 +129,7 @@ def scaled_dot_product_attention(
 
 def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """(B, T, D) -> (B, H, T, D/H): cut the width into H independent lookups."""
-    _check_tensor("x", x, 3)
+    validate.tensor("x", x, dims=3)
     B, T, D = x.shape
     if num_heads < 1 or D % num_heads:
         raise ValueError(f"width D={D} must be divisible by num_heads={num_heads}")
@@ -139,7 +138,7 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
 
 def merge_heads(x: torch.Tensor) -> torch.Tensor:
     """(B, H, T, d) -> (B, T, H·d): the inverse of `split_heads`."""
-    _check_tensor("x", x, 4)
+    validate.tensor("x", x, dims=4)
     B, H, T, d = x.shape
     return x.transpose(1, 2).reshape(B, T, H * d)  # (B, T, D)
 

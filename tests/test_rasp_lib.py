@@ -200,3 +200,10 @@ def test_value_sets_report_unknown_tokens():
     prog = Map({"a": 1}, tokens).named("lookup")
     with pytest.raises(ValueError, match="lookup.*'b'"):
         value_sets(prog, vocab="ab", max_seq_len=3)
+
+
+def test_sort_unique_collisions_behave_as_documented():
+    from minimem.rasp import evaluate, indices, tokens
+    assert evaluate(lib.make_sort_unique(tokens, tokens), [2, 2, 1]) == [1, 2, None]
+    with pytest.raises(ValueError, match="selects 2 different values"):
+        evaluate(lib.make_sort_unique(indices, tokens), [2, 2, 1])

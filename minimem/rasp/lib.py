@@ -65,8 +65,11 @@ def make_sort_unique(vals: SOp, keys: SOp) -> SOp:
     """`vals` ordered by `keys`, which must all differ. 2 layers, 1 head.
 
     A key's target position is the number of smaller keys (layer 1); each output position
-    then reads the value whose target it is (layer 2). Equal keys collide, and the categorical
-    aggregate reports it.
+    then reads the value whose target it is (layer 2). Equal keys collide: two keys share a
+    target, so one position selects two values — an error from the categorical aggregate when
+    the values differ, the shared value when they are equal — and a later position selects
+    none and reads the default, None (e.g. tokens [2, 2, 1] sorted by themselves give
+    [1, 2, None]). `make_sort` avoids collisions.
     """
     smaller = Select(keys, keys, Comparison.LT).named("smaller")
     target_pos = SelectorWidth(smaller).named("target_pos")
