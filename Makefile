@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 PYTEST_NB := --nbval-lax --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: help venv test test-fast book lab exercises bench bench-papers check-site clean
+.PHONY: help venv test test-threads test-fast book lab exercises bench bench-papers check-site clean
 
 help:
 	@echo "make book       build the website into book/_build/html (from committed notebooks)"
@@ -28,6 +28,10 @@ $(STAMP): pyproject.toml constraints.txt
 # MINIMEM_PROGRESS=0: no progress bars in test logs (notebook kernels inherit it too).
 test: $(STAMP)
 	MINIMEM_PROGRESS=0 $(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) tests notebooks solutions
+
+# The notebooks again with two torch threads: results must not depend on the thread count.
+test-threads: $(STAMP)
+	MINIMEM_PROGRESS=0 MINIMEM_THREADS=2 $(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) notebooks solutions
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) tests
