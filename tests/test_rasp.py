@@ -258,3 +258,12 @@ def test_dispatch_tables_cover_every_node_class(name, table, base):
     missing = sorted(cls.__name__ for cls in expected - set(table))
     extra = sorted(cls.__name__ for cls in set(table) - expected)
     assert not missing and not extra, f"{name}: missing {missing}, unexpected {extra}"
+
+
+def test_value_sets_refuse_sizes_that_would_hang():
+    from minimem.rasp import indices, value_sets
+    pairs = SequenceMap(lambda a, b: a + b, indices, indices)
+    with pytest.raises(ValueError, match="max_seq_len must be an int in 1..4096"):
+        value_sets(pairs, "ab", 10**5)
+    with pytest.raises(ValueError, match="argument combinations"):
+        value_sets(pairs, "ab", 2000)

@@ -143,3 +143,8 @@ CASES = [
     Case("cli rasp seconds -1", "seconds", "-m minimem.rasp bench --seconds -1", cli=True),
     Case("cli rasp out folder missing", "out", "-m minimem.rasp bench --seconds 0 --out no/such/r.md", cli=True),
 ]
+
+CASES += [
+    Case("rasp.value_sets huge length", "max_seq_len", RASP + "value_sets(SequenceMap(lambda a, b: a + b, indices, indices), 'ab', 10**5)"),
+    Case("babi.tokenize drops accents", "tokenize", BABI + "babi.tokenize('Zoë went to the café.')"),
+]

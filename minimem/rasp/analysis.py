@@ -26,6 +26,7 @@ Each pass dispatches on the node type through one table (`SCHEDULE`, `SIGNATURE`
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any, Callable
@@ -155,6 +156,10 @@ def count_layers_heads(program: RASPExpr, *, bos: bool = True) -> tuple[int, int
 
 # ---------------------------------------------------------------------------- value sets
 
+MAX_SEQ_LEN = 4096  # value sets are enumerated: beyond this they take minutes or gigabytes
+MAX_COMBINATIONS = 1_000_000
+
+
 def _means(values: set, max_seq_len: int) -> set:
     """Every mean of 1..max_seq_len values drawn (with repetition) from `values`."""
     out: set = set()
@@ -175,6 +180,11 @@ ValueSetRule = Callable[[Any, list, set, int], set]
 def _image(node: Map | SequenceMap, args: list, vocab: set, max_seq_len: int) -> set:
     """`f` applied to every combination of its arguments' possible values."""
     f = as_function(node.f)
+    combinations = math.prod(len(a) for a in args)
+    if combinations > MAX_COMBINATIONS:
+        raise ValueError(f"value_sets: {type(node).__name__} {node.label!r} would try "
+                         f"{combinations:,} argument combinations (limit {MAX_COMBINATIONS:,}); "
+                         "use a smaller vocab or max_seq_len")
     out = set()
     for combo in product(*args):
         try:
@@ -207,8 +217,9 @@ def value_sets(program: RASPExpr, vocab: Any, max_seq_len: int) -> dict[int, set
     """The set of values every s-op can take on inputs over `vocab` of length <= max_seq_len
     (what a compiler needs to size its one-hot encodings). Keys are node ids."""
     vocab = set(vocab)
-    if max_seq_len < 1:
-        raise ValueError(f"max_seq_len must be >= 1, got {max_seq_len}")
+    if isinstance(max_seq_len, bool) or not isinstance(max_seq_len, int) \
+            or not 1 <= max_seq_len <= MAX_SEQ_LEN:
+        raise ValueError(f"max_seq_len must be an int in 1..{MAX_SEQ_LEN}, got {max_seq_len!r}")
     sets: dict[int, set] = {}
     for node in topological_order(program):
         if isinstance(node, SOp):
