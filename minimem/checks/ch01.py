@@ -1,4 +1,5 @@
-"""Checkers for the chapter 01 exercises (End-to-End Memory Networks)."""
+"""Checkers for the chapter 01 exercises (End-to-End Memory Networks, Sukhbaatar et al. 2015,
+https://arxiv.org/abs/1503.08895)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from minimem import memn2n
 from minimem.checks._framework import CheckResult, run_check, seeded_tensors
 
 
-def _stories(seed: int, B: int, M: int, L: int, V: int, fill: list[int]):
-    """Word-id stories (B, M, L) with fill[b] sentences each (oldest first) and queries (B, L)."""
+def random_stories(seed: int, B: int, M: int, L: int, V: int, fill: list[int]):
+    """Word-id stories (B, M, L) with fill[b] sentences each (oldest first, 2..L words, then
+    padding) and queries (B, L) of L - 1 words and one padding word. Also used by the tests."""
     g = torch.Generator().manual_seed(seed)
     stories = torch.zeros(B, M, L, dtype=torch.long)
     for b in range(B):
@@ -85,7 +87,7 @@ def check_time_index(fn: Callable) -> CheckResult:
 def _forward_reference(stories, queries, words, times):
     hops = len(words) - 1
     V, d = words[0].shape
-    model = memn2n.MemN2N(V, d, times[0].shape[0], hops)
+    model = memn2n.MemN2N(V, d, times[0].shape[0], hops).eval()
     with torch.no_grad():
         for param, value in zip(list(model.words) + list(model.times), list(words) + list(times)):
             param.copy_(value)
@@ -95,10 +97,10 @@ def _forward_reference(stories, queries, words, times):
 def check_memn2n_forward(fn: Callable) -> CheckResult:
     """Exercise 1.4: fn(stories (B, M, L), queries (B, L), words, times) -> logits (B, V)."""
     V, M, L, d = 15, 6, 5, 8
-    s1, q1 = _stories(3, 3, M, L, V, [6, 2, 4])
+    s1, q1 = random_stories(3, 3, M, L, V, [6, 2, 4])
     w1, t1 = _tables(4, 1, V, M, d)
     w3, t3 = _tables(5, 3, V, M, d)
-    s2, q2 = _stories(6, 2, M, L, V, [1, 3])
+    s2, q2 = random_stories(6, 2, M, L, V, [1, 3])
     return run_check(
         "memn2n_forward", fn, _forward_reference,
         {"one hop": [((s1, q1, w1, t1), {})], "three hops, adjacent tying": [((s1, q1, w3, t3), {})],
