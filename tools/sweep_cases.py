@@ -114,8 +114,8 @@ CASES = [
     Case("memn2n.position_encoding 0", "L", T + "from minimem import memn2n\nmemn2n.position_encoding(0, 4)"),
     Case("memn2n.temporal_indices gap", "filled", T + "from minimem import memn2n\nmemn2n.temporal_indices(torch.tensor([[True, False, True]]))"),
     Case("memn2n.evaluate batch 0", "batch_size", MEM + "d = (torch.ones(4, 5, 3, dtype=torch.long), torch.ones(4, 3, dtype=torch.long), torch.ones(4, dtype=torch.long))\nmemn2n.evaluate(m, d, batch_size=0)"),
-    Case("memn2n.train negative clip", "clip", MEM + "d = (torch.ones(4, 5, 3, dtype=torch.long), torch.ones(4, 3, dtype=torch.long), torch.ones(4, dtype=torch.long))\nmemn2n.train(m, d, epochs=1, ls_epochs=0, clip=-1.0, progress=False)"),
-    Case("memn2n.train epochs -1", "epochs", MEM + "d = (torch.ones(4, 5, 3, dtype=torch.long), torch.ones(4, 3, dtype=torch.long), torch.ones(4, dtype=torch.long))\nmemn2n.train(m, d, epochs=-1, progress=False)"),
+    Case("memn2n.train negative clip", "clip", MEM + "d = (torch.ones(4, 5, 3, dtype=torch.long), torch.ones(4, 3, dtype=torch.long), torch.ones(4, dtype=torch.long))\nmemn2n.train(m, d, recipe=memn2n.Recipe(epochs=1, ls_epochs=0, clip=-1.0), progress=False)"),
+    Case("memn2n.train epochs -1", "epochs", MEM + "d = (torch.ones(4, 5, 3, dtype=torch.long), torch.ones(4, 3, dtype=torch.long), torch.ones(4, dtype=torch.long))\nmemn2n.train(m, d, recipe=memn2n.Recipe(epochs=-1), progress=False)"),
     Case("memn2n.load_checkpoint garbage", "bad.pt", T + "from minimem import memn2n\nopen('bad.pt', 'wb').write(b'junk')\nmemn2n.load_checkpoint('bad.pt')"),
     # ---- Pointer Networks (chapter 02)
     Case("pointer.PointerNet hidden 0", "hidden", T + "from minimem import pointer\npointer.PointerNet(2, 0)"),
