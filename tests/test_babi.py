@@ -322,3 +322,8 @@ def test_write_read_round_trip_property(tmp_path_factory, items):
     path = tmp_path_factory.mktemp("rt") / "qa.txt"
     babi.write(examples, path)
     assert babi.read(path) == examples
+
+
+def test_tokenize_keeps_letters_of_any_script():
+    assert babi.tokenize("Zoë went to the café.") == ["zoë", "went", "to", "the", "café"]
+    assert babi.tokenize("Mary's 2nd ball_game!") == ["mary", "s", "2nd", "ball", "game"]

@@ -45,11 +45,12 @@ class Example:
     supporting: list[int]
 
 
-_WORD = re.compile(r"[a-z0-9]+")  # what `tokenize` keeps
+_WORD = re.compile(r"[^\W_]+")  # what `tokenize` keeps: runs of letters and digits, any script
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case words of a sentence, punctuation dropped ("Ana ran." -> ["ana", "ran"])."""
+    """Lower-case words of a sentence, punctuation dropped ("Ana ran." -> ["ana", "ran"]);
+    letters outside ASCII are kept ("Zoë" -> ["zoë"])."""
     return _WORD.findall(text.lower())
 
 
