@@ -145,8 +145,8 @@ def write(examples: Sequence[Example], path: str | Path) -> None:
             raise TypeError(f"examples[{i}] must be an Example, got {type(ex).__name__}")
         if not ex.question or not ex.answer or any(not s for s in ex.story):
             raise ValueError(f"examples[{i}] has an empty question, answer or story sentence")
-        odd = [w for words in ex.story + [ex.question] for w in words if not _WORD.fullmatch(w)]
-        if odd or not all(_WORD.fullmatch(a) for a in ex.answer.split(",")):
+        odd = [w for words in ex.story + [ex.question] for w in words if tokenize(w) != [w]]
+        if odd or not all(tokenize(a) == [a] for a in ex.answer.split(",")):
             raise ValueError(f"examples[{i}] holds the word {(odd or [ex.answer])[0]!r}; the bAbI "
                              f"format holds words of lower-case letters and digits (answers "
                              f"may list several, comma-separated)")
