@@ -111,6 +111,8 @@ def test_format_round_trip(tmp_path):
     ("0.1 0.2 0.3 0.4 0.5 0.6 output 1 2 4 1", r"1\.\.3"),
     ("0.1 0.2 0.3 0.4 0.5 0.6 output 0 1 2 0", r"1\.\.3"),
     ("0.1 0.2 0.3 0.4 0.5 0.6 output", "empty"),
+    ("0.1 nan 0.3 0.4 0.5 0.6 output 1 2 3 1", "finite"),
+    ("0.1 0.2 0.3 0.4 0.5 0.6 output 1 2 output 1", "integers"),
 ])
 def test_malformed_lines_name_the_line(tmp_path, bad, message):
     good = g.format_example(*g.make_hull_examples(1, 4, seed=0)[0])
@@ -129,6 +131,12 @@ def test_metrics_on_a_square():
     assert g.area_coverage([pts], [truth]) == (1.0, 0.0)
     assert g.area_coverage([pts], [[1, 2, 3, 1]]) == (0.5, 0.0)  # half the square
     bow_tie, not_closed, repeats = [1, 3, 2, 4, 1], [1, 2, 3, 4], [1, 2, 3, 2, 4, 1]
+    with pytest.raises(ValueError, match="ring"):
+        g.polygon_area(pts, [0, 1, 7])
+    with pytest.raises(ValueError, match="n >= 3"):
+        g.make_hull_examples(3, 2)
+    with pytest.raises(ValueError, match="example 0"):
+        g.write_examples("unused.txt", [("not points", [1])])
     for bad in (bow_tie, not_closed, repeats, [1, 2, 1]):
         assert not g.is_valid_polygon(pts, bad)
         assert g.area_coverage([pts], [bad]) == (0.0, 1.0)  # a lone failure: coverage 0
@@ -148,3 +156,106 @@ def test_true_hull_has_full_coverage_and_subsets_less(seed):
         smaller = truth[:-2] + [truth[0]]  # drop one corner: still simple, less area
         cov, invalid = g.area_coverage([pts], [smaller])
         assert invalid == 0.0 and 0 < cov < 1
+
+
+# ----------------------------------------------------------------------------- vectorised metrics
+
+def plain_segments_touch(a, b, c, d) -> bool:
+    """Do closed segments ab and cd share a point? (Exact orientation tests, one pair.)"""
+    def on_segment(p, q, r):
+        return min(p[0], q[0]) <= r[0] <= max(p[0], q[0]) and min(p[1], q[1]) <= r[1] <= max(p[1], q[1])
+
+    o1, o2, o3, o4 = orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b)
+    if o1 != o2 and o3 != o4 and 0 not in (o1, o2, o3, o4):
+        return True
+    return ((o1 == 0 and on_segment(a, b, c)) or (o2 == 0 and on_segment(a, b, d))
+            or (o3 == 0 and on_segment(c, d, a)) or (o4 == 0 and on_segment(c, d, b)))
+
+
+def plain_is_valid(points, sequence) -> bool:
+    """The one-polygon, loop-by-loop validity test the vectorised one must agree with."""
+    p = np.asarray(points, dtype=float)
+    seq = [int(i) for i in sequence]
+    if not np.all(np.isfinite(p)):
+        return False
+    if len(seq) < 4 or seq[0] != seq[-1] or any(not 1 <= i <= len(p) for i in seq):
+        return False
+    ring = [i - 1 for i in seq[:-1]]
+    if len(set(ring)) != len(ring) or g.polygon_area(p, ring) <= 0:
+        return False
+    pts = [tuple(map(float, p[i])) for i in ring]
+    k = len(pts)
+    edges = [(pts[i], pts[(i + 1) % k]) for i in range(k)]
+    return not any(plain_segments_touch(*edges[i], *edges[j])
+                   for i in range(k) for j in range(i + 2, k) if not (i == 0 and j == k - 1))
+
+
+def plain_area(points, ring) -> float:
+    q = [tuple(map(float, points[i])) for i in ring]
+    s1 = sum((x * y2 for (x, _), (_, y2) in zip(q, q[1:] + q[:1])), 0.0)
+    s2 = sum((y * x2 for (_, y), (x2, _) in zip(q, q[1:] + q[:1])), 0.0)
+    return 0.5 * abs(s1 - s2)
+
+
+@st.composite
+def polygon_cases(draw):
+    """A point set (grid points with repeats and collinear runs, or uniform floats, sometimes
+    with a NaN) and a sequence on it: the true hull, a closed random ring, or anything."""
+    n = draw(st.integers(1, 8))
+    if draw(st.booleans()):
+        points = np.array(draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)),
+                                        min_size=n, max_size=n)), dtype=float)
+    else:
+        points = np.array(draw(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)),
+                                        min_size=n, max_size=n)), dtype=float)
+    if draw(st.integers(0, 9)) == 0:
+        points[draw(st.integers(0, n - 1)), draw(st.integers(0, 1))] = np.nan
+    kind = draw(st.sampled_from(["hull", "ring", "any"]))
+    if kind == "hull" and np.all(np.isfinite(points)):
+        return points, g.hull_sequence(points)
+    body = draw(st.lists(st.integers(0 if kind == "any" else 1, n + (kind == "any")), max_size=n + 1))
+    return points, body + body[:1] if kind == "ring" else body
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(polygon_cases(), min_size=1, max_size=6))
+def test_vectorised_validity_and_areas_match_the_plain_versions(cases):
+    points, seqs = [p for p, _ in cases], [s for _, s in cases]
+    assert g.valid_polygons(points, seqs).tolist() == [plain_is_valid(p, s) for p, s in cases]
+    rings = [[i - 1 for i in s[:-1] if 1 <= i <= len(p)] for p, s in cases]
+    areas = g.polygon_areas(points, rings)
+    for (p, _), ring, area in zip(cases, rings, areas.tolist()):
+        assert area == g.polygon_area(p, ring) or (np.isnan(area) and np.isnan(g.polygon_area(p, ring)))
+        if np.all(np.isfinite(p)):
+            assert area == plain_area(p, ring)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(polygon_cases(), min_size=1, max_size=6))
+def test_area_coverage_is_the_mean_over_valid_answers(cases):
+    cases = [(p, s) for p, s in cases if np.all(np.isfinite(p))]
+    if not cases:
+        return
+    points, preds = [p for p, _ in cases], [s for _, s in cases]
+    truths = [g.hull_sequence(p) for p in points]
+    ratios, invalid = [], 0
+    for p, s, t in zip(points, preds, truths):
+        true_area = g.polygon_area(p, [i - 1 for i in t[:-1]])
+        if not plain_is_valid(p, s):
+            invalid += 1
+        else:
+            ratios.append(g.polygon_area(p, [i - 1 for i in s[:-1]]) / true_area if true_area > 0 else 1.0)
+    coverage, bad = g.area_coverage(points, preds)
+    assert bad == invalid / len(cases)
+    assert coverage == (float(np.mean(ratios)) if ratios else 0.0)
+
+
+def test_nan_points_are_never_valid_nor_exact():
+    pts = np.array([(0, 0), (1, 0), (1, 1), (0, 1), (np.nan, 0.5)])
+    square = [1, 2, 3, 4, 1]
+    assert not g.valid_polygons([pts], [square])[0]  # the square itself avoids the NaN point
+    with pytest.raises(ValueError, match="finite"):
+        g.is_valid_polygon(pts, square)
+    assert g.area_coverage([pts, pts[:4]], [square, square], [square, square]) == (1.0, 0.5)
+    assert g.exact_accuracy([square, square], [square, square], [pts, pts[:4]]) == 0.5
+    assert g.exact_accuracy([square], [square]) == 1.0

@@ -32,7 +32,8 @@ def test_variable_length_covers_the_range():
     assert lengths == {3, 4, 5, 6}
 
 
-@pytest.mark.parametrize("args, match", [((0, 5), "batch_size"), ((3, 0), "n must"), ((3, 2.5), "n must")])
+@pytest.mark.parametrize("args, match", [((0, 5), "batch_size"), ((3, 0), "n must"), ((3, 2.5), "n must"),
+                                         ((10**6, 10**6), "at most")])
 def test_bad_sizes_raise(args, match):
     with pytest.raises(ValueError, match=match):
         sequences.sort_task(*args)

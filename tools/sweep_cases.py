@@ -124,8 +124,8 @@ CASES = [
     Case("pointer.forward target >= N", "targets", PTR + "m(torch.rand(1, 4, 2), torch.tensor([[0, 9, 1]]))"),
     Case("pointer.forward x nan", "x", PTR + f"m(torch.full((1, 4, 2), {NAN}), torch.zeros(1, 3, dtype=torch.long))"),
     Case("pointer.forward batch mismatch", "targets", PTR + "m(torch.rand(2, 4, 2), torch.zeros(3, 3, dtype=torch.long))"),
-    Case("pointer.decode empty", "x", PTR + "m.decode(torch.rand(1, 0, 2))"),
-    Case("pointer.beam 0", "beam", PTR + "m.beam_search(torch.rand(1, 4, 2), beam=0)"),
+    Case("pointer.decode empty", "x", PTR + "pointer.greedy(m, torch.rand(1, 0, 2))"),
+    Case("pointer.beam 0", "beam", PTR + "pointer.beam_search(m, torch.rand(1, 4, 2), beam=0)"),
     Case("pointer.evaluate_hull nan points", "points", PTR + f"import numpy as np\npointer.evaluate_hull(m, [(np.full((5, 2), {NAN}), [1, 2, 3, 1])])"),
     # ---- command lines
     Case("cli pointer eval-hull missing file", "nope.txt", "-m minimem.pointer eval-hull --file nope.txt", cli=True),

@@ -1,8 +1,16 @@
-"""Checkers for the chapter 02 exercises (Pointer Networks)."""
+"""Checkers for the chapter 02 exercises (Pointer Networks, Vinyals et al. 2015,
+https://arxiv.org/abs/1506.03134).
+
+While a learner's function runs, the library functions that *are* the answer (`pointer.greedy`,
+`geometry.area_coverage`, `geometry.convex_hull`, ...) are swapped for a stub that says so, so
+an exercise cannot be passed by calling its answer key.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Callable
+from unittest import mock
 
 import numpy as np
 import torch
@@ -10,32 +18,69 @@ import torch
 from minimem import pointer
 from minimem.checks._framework import CheckResult, differences, run_check, seeded_tensors
 from minimem.data import geometry
+from minimem.pointer import decode
+from minimem.pointer.model import AdditiveAttention
+
+
+def _own_work(fn: Callable, exercise: str, *targets: tuple[Any, str]) -> Callable:
+    """`fn`, run with each (module, name) of `targets` replaced by a stub that raises."""
+
+    def stub_for(name: str) -> Callable:
+        def stub(*args, **kwargs):
+            raise NotImplementedError(f"{exercise} asks you to write this yourself; {name} is the "
+                                      "library's answer, so it is switched off during the check")
+        return stub
+
+    answer = {getattr(module, name): name for module, name in targets}
+
+    def run(*args, **kwargs):
+        if fn in answer:  # the library function itself, handed in as the learner's
+            return stub_for(answer[fn])()
+        with contextlib.ExitStack() as stack:
+            for module, name in targets:
+                stack.enter_context(mock.patch.object(module, name, stub_for(name)))
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def _reference_scores(e, d, W1, W2, v, mask=None) -> torch.Tensor:
+    """Eq. 3 through the library's `AdditiveAttention`, with the given weights."""
+    attention = AdditiveAttention(W1.shape[0])
+    with torch.no_grad():
+        for layer, weight in ((attention.W1, W1), (attention.W2, W2), (attention.v, v[None])):
+            layer.weight.copy_(weight)
+        u = attention(attention.project(e), d[:, None])[:, 0]  # (B, N)
+    return u if mask is None else u.masked_fill(~mask, float("-inf"))
 
 
 def _same_scores(expected: Any, received: Any) -> str | None:
-    """Compare scores, treating every very negative value (NEG or -inf) as "masked"."""
+    """Compare scores: masked positions must be exactly -inf, the others finite and close."""
     if not isinstance(received, torch.Tensor):
         return f"expected a torch.Tensor, received {type(received).__name__}"
     if received.shape != expected.shape:
         return f"shape: expected {tuple(expected.shape)}, received {tuple(received.shape)}"
-    exp_masked, rec_masked = expected <= pointer.NEG / 2, received <= pointer.NEG / 2
+    exp_masked, rec_masked = expected == float("-inf"), received == float("-inf")
     if not torch.equal(exp_masked, rec_masked):
-        return "the masked positions differ (masked scores must be NEG or -inf, the others finite)"
+        return ("the masked positions differ: positions where mask is False must score -inf, "
+                "those where it is True a finite number")
     return differences(expected.masked_fill(exp_masked, 0), received.masked_fill(rec_masked, 0))
 
 
 def check_pointer_scores(fn: Callable) -> CheckResult:
-    """Exercise 2.1: fn(e (B, N, H), d (B, H), W1, W2, v, mask=None) -> scores (B, N) (eq. 3)."""
+    """Exercise 2.1: fn(e (B, N, H), d (B, H), W1, W2, v, mask=None) -> scores (B, N) (eq. 3);
+    mask (B, N) bool, True = may be chosen, the others score -inf."""
     e, d, W1, W2, v = seeded_tensors(20, (2, 5, 4), (2, 4), (4, 4), (4, 4), (4,))
     e1, d1 = seeded_tensors(21, (1, 7, 4), (1, 4))
-    mask = torch.tensor([[False, True, False, False, True], [True, True, True, True, False]])
+    mask = torch.tensor([[True, False, True, True, False], [False, False, False, False, True]])
     return run_check(
-        "pointer_scores", fn, pointer.pointer_scores,
+        "pointer_scores", fn, _reference_scores,
         {"no mask": [((e, d, W1, W2, v), {}), ((e1, d1, W1, W2, v), {})],
-         "with a mask of chosen positions": [((e, d, W1, W2, v), {"mask": mask})]},
+         "mask: True = may be chosen": [((e, d, W1, W2, v), {"mask": mask})]},
         arg_names=("e", "d", "W1", "W2", "v"), compare=_same_scores,
-        hint="u_j = v · tanh(W1 e_j + W2 d): e @ W1.T is (B, N, H), d @ W2.T is (B, H) — add a "
-             "position axis to it with [:, None, :]; then fill masked scores with NEG.",
+        hint="W1 acts on every e_j (the last axis of e) and W2 on d; d has no position axis, so "
+             "give it one before adding, to broadcast over the N positions. Positions whose mask "
+             "is False get the score -inf (softmax then gives them exactly 0).",
     )
 
 
@@ -47,14 +92,16 @@ def _sorter(seed: int) -> pointer.PointerNet:
 def check_greedy_decode(fn: Callable) -> CheckResult:
     """Exercise 2.2: fn(model, x (B, N, 1)) -> (B, N) LongTensor of chosen positions."""
     x5, x8 = (torch.rand(b, n, 1, generator=torch.Generator().manual_seed(n)) for b, n in ((3, 5), (2, 8)))
+    answers = [(mod, name) for mod in (pointer, decode) for name in ("greedy", "beam_search")]
     return run_check(
-        "greedy_decode", fn,
-        lambda model, x: torch.tensor(model.decode(x)),
+        "greedy_decode", _own_work(fn, "Exercise 2.2", *answers),
+        lambda model, x: torch.tensor(decode.greedy(model, x)),
         {"untrained sorter, N = 5": [((_sorter(0), x5), {}), ((_sorter(1), x5), {})],
          "N = 8": [((_sorter(2), x8), {})]},
         arg_names=("model", "x"),
-        hint="each step: run model.decoder on the last chosen input, score every position with "
-             "model.scores, mask what was chosen, take the argmax, and feed x[b, choice] next.",
+        hint="each step: one decoder step on the last chosen input, the scores of every position, "
+             "rule out the positions already chosen, take the most probable, and feed the chosen "
+             "(normalised) inputs, memory.inputs, to the next step.",
     )
 
 
@@ -74,12 +121,14 @@ def check_area_coverage(fn: Callable) -> CheckResult:
     def reference(points, predicted, truth):
         return geometry.area_coverage([points], [predicted], [truth])[0]
 
+    answers = [(geometry, name) for name in ("area_coverage", "polygon_area", "polygon_areas")]
     return run_check(
-        "area_coverage", fn, reference,
+        "area_coverage", _own_work(fn, "Exercise 2.3", *answers), reference,
         {"valid predictions": cases, "invalid predictions score 0": invalid},
         arg_names=("points", "predicted", "truth"),
-        hint="shoelace: area = ½|Σ x_k y_{k+1} − x_{k+1} y_k| over the corners (drop the repeated "
-             "last index, subtract 1 from each); return 0.0 if not geometry.is_valid_polygon(...).",
+        hint="an invalid prediction scores 0.0 (geometry.is_valid_polygon tells you); otherwise "
+             "take the shoelace area of each polygon's corners — the sequences are 1-based and "
+             "repeat their first index at the end — and divide predicted by true.",
     )
 
 
@@ -93,10 +142,12 @@ def check_convex_hull(fn: Callable) -> CheckResult:
         [(1, 1), (0, 0), (1, 1), (2, 0), (1, 2)],  # a duplicated corner
         [(0, 0), (1, 1), (2, 2)],  # all on one line
     )]
+    answers = [(geometry, name) for name in ("convex_hull", "hull_sequence")]
     return run_check(
-        "convex_hull", fn, geometry.convex_hull,
+        "convex_hull", _own_work(fn, "Exercise 2.4", *answers), geometry.convex_hull,
         {"random point sets": random_sets, "collinear and duplicate points": tricky},
         arg_names=("points",), compare=lambda e, r: differences(list(e), list(map(int, r))),
         hint="monotone chain: sort the distinct points by (x, y); build the lower and upper chains, "
-             "popping while the last turn is not strictly left (cross <= 0); rotate to the lowest index.",
+             "dropping the last point while the turn it makes is not strictly to the left; join "
+             "the chains and rotate so the lowest index comes first.",
     )

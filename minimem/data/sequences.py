@@ -17,10 +17,16 @@ def _rng(rng: np.random.Generator | int | None) -> np.random.Generator:
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
+MAX_NUMBERS = 10**8  # batch_size * n: about 0.4 GB of float32
+
+
 def _check_sizes(batch_size: int, n: int) -> None:
     for name, value in (("batch_size", batch_size), ("n", n)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if batch_size * n > MAX_NUMBERS:
+        raise ValueError(f"batch_size * n must be at most {MAX_NUMBERS:.0e}, got batch_size="
+                         f"{batch_size} and n={n}")
 
 
 def sort_task(
