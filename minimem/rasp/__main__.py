@@ -26,7 +26,10 @@ def main(argv: list[str] | None = None) -> None:
     bench_parser.add_argument("--out", default="benchmarks/ch03_rasp.md", help="markdown file")
     args = parser.parse_args(argv)
     if args.command == "bench":
-        bench.run(seconds=args.seconds, out=args.out)
+        try:
+            bench.run(seconds=args.seconds, out=args.out)
+        except (ValueError, OSError) as error:  # a user's mistake: one sentence, no traceback
+            parser.error(str(error))
 
 
 if __name__ == "__main__":

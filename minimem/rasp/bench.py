@@ -19,6 +19,9 @@ from typing import Callable
 
 import numpy as np
 
+from minimem import validate
+from minimem.files import atomic_write, check_writable
+
 from . import lib
 from .analysis import count_layers_heads
 from .core import RASPExpr, tokens
@@ -109,6 +112,8 @@ def report(rows: list[str]) -> str:
 
 def run(seconds: float = 0.3, out: str | Path = "benchmarks/ch03_rasp.md") -> str:
     """Measure every program (printing each row as it comes) and write the page to `out`."""
+    validate.number("seconds", seconds, 0)
+    path = check_writable(out)  # before the work, not after it
     rng = random.Random(0)
     print(HEADER, flush=True)
     rows = []
@@ -116,9 +121,7 @@ def run(seconds: float = 0.3, out: str | Path = "benchmarks/ch03_rasp.md") -> st
         rows.append(measure(name, program, make_input, rng, seconds))
         print(rows[-1], flush=True)
     text = report(rows)
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
+    atomic_write(path, text)
     print(f"wrote {path}")
     return text
 
