@@ -28,8 +28,10 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "bench":
         try:
             bench.run(seconds=args.seconds, out=args.out)
-        except (ValueError, OSError) as error:  # a user's mistake: one sentence, no traceback
+        except ValueError as error:  # a user's mistake: one sentence, no traceback
             parser.error(str(error))
+        except OSError as error:
+            parser.error(f"--out: {error}")
 
 
 if __name__ == "__main__":
