@@ -36,6 +36,8 @@ def hard_lookup(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor) -
     """
     validate.tensor("query", query, dims=1, kind="float", finite=True)
     validate.tensor("keys", keys, dims=2, kind="float", finite=True, nonempty=True)
+    if query.dtype != keys.dtype:
+        raise TypeError(f"query and keys must share one dtype; got {query.dtype} and {keys.dtype}")
     validate.tensor("values", values, dims=2)
     if query.shape[-1] != keys.shape[-1] or keys.shape[0] != values.shape[0]:
         raise ValueError(

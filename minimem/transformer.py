@@ -199,8 +199,9 @@ class Transformer(nn.Module):
             _check_embeds(inputs_embeds, self.config.d_model, self.tok_emb.weight.dtype)
         T = inputs_embeds.shape[1]
         if not 1 <= T <= self.config.max_len:
-            raise ValueError(f"sequence length T must be in [1, max_len={self.config.max_len}], "
-                             f"got T={T}")
+            given = "idx" if idx is not None else "inputs_embeds"
+            raise ValueError(f"{given} has sequence length T={T}; T must be in "
+                             f"[1, max_len={self.config.max_len}]")
         x = inputs_embeds
         if self.pos_emb is not None:
             x = x + self.pos_emb(torch.arange(T, device=x.device))  # (B, T, D)

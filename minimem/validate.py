@@ -34,7 +34,7 @@ def tensor(name: str, value: object, *, dims: int | Sequence[int] | None = None,
     if kind is not None and not _KINDS[kind](value):
         raise TypeError(f"{name} must be a {kind} tensor, got dtype {value.dtype}")
     if dtype is not None and value.dtype != dtype:
-        raise TypeError(f"{name} must have dtype {dtype} (the model's), got {value.dtype}; "
+        raise TypeError(f"{name} must have dtype {dtype}, got {value.dtype}; "
                         f"convert it with .to({dtype})")
     if nonempty and value.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {tuple(value.shape)}")

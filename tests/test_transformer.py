@@ -342,8 +342,8 @@ IDS, B2 = torch.zeros(2, 4, dtype=torch.long), torch.ones(2, 4, 4, dtype=torch.b
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda m: m(torch.randint(5, (1, 20))), ValueError, r"T must be in \[1, max_len=8\], got T=20"),
-    (lambda m: m(torch.zeros(1, 0, dtype=torch.long)), ValueError, "got T=0"),
+    (lambda m: m(torch.randint(5, (1, 20))), ValueError, r"idx has sequence length T=20; T must be in \[1, max_len=8\]"),
+    (lambda m: m(torch.zeros(1, 0, dtype=torch.long)), ValueError, "idx has sequence length T=0"),
     (lambda m: m(torch.tensor([[0, 9]])), ValueError, r"token ids must lie in \[0, 5\)"),
     (lambda m: m(torch.tensor([[-1, 0]])), ValueError, r"got range \[-1, 0\]"),
     (lambda m: m(torch.zeros(2, 3)), TypeError, r"dtype torch.long \(int64\), got torch.float32"),

@@ -212,6 +212,9 @@ class MemN2N(nn.Module):
         first and its empty slots last, and 0 <= noise <= 1."""
         for name, x, dims in (("stories", stories, 3), ("queries", queries, 2)):
             validate.tensor(name, x, dims=dims, kind="long")
+            if x.shape[-1] < 1:
+                raise ValueError(f"{name} must hold at least one word position (L >= 1), got "
+                                 f"shape {tuple(x.shape)}")
             if x.numel() and (x.min() < 0 or x.max() >= self.vocab_size):
                 raise ValueError(f"{name} holds word ids outside 0..{self.vocab_size - 1} "
                                  f"(smallest {x.min().item()}, largest {x.max().item()})")
