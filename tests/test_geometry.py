@@ -259,3 +259,13 @@ def test_nan_points_are_never_valid_nor_exact():
     assert g.area_coverage([pts, pts[:4]], [square, square], [square, square]) == (1.0, 0.5)
     assert g.exact_accuracy([square, square], [square, square], [pts, pts[:4]]) == 0.5
     assert g.exact_accuracy([square], [square]) == 1.0
+
+
+def test_a_bad_example_never_truncates_an_existing_file(tmp_path):
+    path = tmp_path / "hulls.txt"
+    good = g.make_hull_examples(3, 5, seed=0)
+    g.write_examples(path, good)
+    before = path.read_text()
+    with pytest.raises(ValueError, match="example 1"):
+        g.write_examples(path, [good[0], ("not points", [1])])
+    assert path.read_text() == before and [p.name for p in tmp_path.iterdir()] == ["hulls.txt"]

@@ -9,7 +9,6 @@ counter-clockwise, from the lowest index on the hull, repeated at the end: ``[1,
 the paper's text format, one example a line (``x1 y1 x2 y2 ... output i j ... i``); and the
 two metrics of its Table 2, `exact_accuracy` and `area_coverage`, vectorised over examples
 (`polygon_areas`, `valid_polygons`; `polygon_area`, `is_valid_polygon` for one polygon).
-
 Shapes: E examples, N points per set, 2 coordinates, K corners. Sequences are lists of ints.
 """
 
@@ -19,6 +18,8 @@ from os import PathLike
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from minimem.files import atomic_write
 
 Example = tuple[np.ndarray, list[int]]  # (points (N, 2), 1-based closed hull sequence)
 
@@ -152,8 +153,7 @@ def write_examples(path: str | PathLike[str], examples: Iterable[Example]) -> No
             lines.append(format_example(*example) + "\n")
         except (TypeError, ValueError) as err:
             raise ValueError(f"example {number} must be (points (N, 2), 1-based sequence): {err}") from None
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.writelines(lines)
+    atomic_write(path, "".join(lines))  # every example checked first; never a half file
 
 
 def make_hull_examples(count: int, n: int, seed: int = 0) -> list[Example]:
