@@ -35,6 +35,8 @@ def test_seeded_executed_path_free_and_asserted(path):
     assert "training.setup(seed=" in source(code[0]), "first code cell must call training.setup(seed=…)"
     assert any(c.get("outputs") for c in code), "commit the notebook executed"
     assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
+    assert not any("# NBVAL_" in source(c) for c in code), \
+        "mark checked cells with the nbval-check-output tag, not a '# NBVAL_' comment"
     text = path.read_text()
     for machine_path in ("/work/", "/root/", "/tmp/", "/home/"):
         assert machine_path not in text, f"output contains a machine path ({machine_path}…)"

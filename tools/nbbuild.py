@@ -21,9 +21,9 @@ def md(text: str, tags: list[str] | None = None) -> nbformat.NotebookNode:
 
 
 def code(text: str, tags: list[str] | None = None, check: bool = False) -> nbformat.NotebookNode:
-    """A code cell; check=True marks it `# NBVAL_CHECK_OUTPUT` (output compared exactly)."""
-    text = textwrap.dedent(text).strip("\n")
-    cell = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\n" + text if check else text)
+    """A code cell; check=True tags it `nbval-check-output` (output compared exactly)."""
+    cell = nbformat.v4.new_code_cell(textwrap.dedent(text).strip("\n"))
+    tags = list(tags or []) + (["nbval-check-output"] if check else [])
     if tags:
         cell.metadata["tags"] = tags
     return cell
