@@ -96,3 +96,36 @@ def explorer(draw: Callable[..., Any], **controls: Any) -> None:
     draw(**panel.kwargs)  # the same figure again, as a plain static output
     plt.show()
     display(panel)
+
+
+def show_source(obj: Any, start: str | None = None, end: str | None = None) -> str:
+    """Show the library's own code for `obj` (a function, class or method) in the notebook,
+    so the page and the library can never drift apart. `start`/`end` cut it to the lines from
+    the first one containing `start` through the first later one containing `end`.
+    Returns the text shown (also printed as highlighted code in Jupyter)."""
+    import inspect
+    import textwrap
+
+    try:
+        lines = textwrap.dedent(inspect.getsource(obj)).splitlines()
+    except (TypeError, OSError) as error:
+        raise TypeError(f"obj must be a function, class or method of the library, got "
+                        f"{type(obj).__name__} ({error})") from None
+    first = next((i for i, l in enumerate(lines) if start in l), None) if start else 0
+    if first is None:
+        raise ValueError(f"start {start!r} is not in the source of {obj.__qualname__}")
+    last = next((i for i in range(first, len(lines)) if end in lines[i]), None) if end \
+        else len(lines) - 1
+    if last is None:
+        raise ValueError(f"end {end!r} is not in the source of {obj.__qualname__} after start")
+    text = textwrap.dedent("\n".join(lines[first:last + 1]))
+    try:
+        from IPython import get_ipython
+        from IPython.display import Code, display
+        if get_ipython() is not None:
+            display(Code(text, language="python"))
+            return text
+    except ImportError:  # plain Python: print it
+        pass
+    print(text)
+    return text
