@@ -227,3 +227,14 @@ def test_attention_ignores_empty_slots_property(n_sentences, hops, pe):
     for p in model.attention:
         assert (p[0, n_sentences:] == 0).all()
         assert p[0, :n_sentences].sum().item() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_padding_word_gets_no_gradient():
+    """Padding is not a word: row 0 of every table gets no gradient, so it neither moves nor
+    takes a share of the clipped gradient norm (the original code masks it out)."""
+    torch.manual_seed(0)
+    model = memn2n.MemN2N(vocab_size=10, embed_dim=4, memory_size=3, hops=2)
+    stories = torch.tensor([[[1, 2, 0], [3, 0, 0], [0, 0, 0]]])
+    model(stories, torch.tensor([[4, 0, 0]])).sum().backward()
+    for table in model.words:
+        assert table.grad[0].abs().sum() == 0 and table.grad[1:].abs().sum() > 0

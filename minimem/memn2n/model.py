@@ -87,6 +87,11 @@ def memory_read(u: torch.Tensor, m: torch.Tensor, c: torch.Tensor,
     return (p[:, :, None] * c).sum(dim=1), p  # (B, d)  o = sum_i p_i c_i, eq. 2
 
 
+def _without_nil_row(grad: torch.Tensor) -> torch.Tensor:
+    """The gradient of an embedding table with row 0 (the padding word) zeroed."""
+    return grad.index_fill(0, torch.tensor([0], device=grad.device), 0.0)
+
+
 class MemN2N(nn.Module):
     """The end-to-end memory network. forward(stories (B, M, L), queries (B, L)) -> logits (B, V).
 
@@ -117,6 +122,8 @@ class MemN2N(nn.Module):
         self.times = nn.ParameterList([table(memory_size) for _ in range(n_times)])  # each (M, d)
         self.H = nn.Linear(embed_dim, embed_dim, bias=False) if tying == "layerwise" else None
         self.zero_nil()
+        for w in self.words:  # padding is not a word: its row gets no gradient (nor clip share)
+            w.register_hook(_without_nil_row)
         self.attention: list[torch.Tensor] = []
         self._pe: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}  # see _position_weights
 
