@@ -233,7 +233,7 @@ def test_the_padding_word_gets_no_gradient():
     """Padding is not a word: row 0 of every table gets no gradient, so it neither moves nor
     takes a share of the clipped gradient norm (the original code masks it out)."""
     torch.manual_seed(0)
-    model = memn2n.MemN2N(vocab_size=10, embed_dim=4, memory_size=3, hops=2)
+    model = MemN2N(vocab_size=10, embed_dim=4, memory_size=3, hops=2)
     stories = torch.tensor([[[1, 2, 0], [3, 0, 0], [0, 0, 0]]])
     model(stories, torch.tensor([[4, 0, 0]])).sum().backward()
     for table in model.words:
