@@ -28,8 +28,11 @@ def _as_matrix(weights: Any) -> np.ndarray:
 def plot_attention(weights: Any, row_labels: Sequence[str] | None = None,
                    col_labels: Sequence[str] | None = None, ax: plt.Axes | None = None,
                    title: str = "attention weights", xlabel: str = "key",
-                   ylabel: str = "query", annotate: bool = False) -> plt.Axes:
-    """Draw a (queries × keys) weight matrix as a heatmap, one row per query."""
+                   ylabel: str = "query", annotate: bool = False,
+                   vmax: float | None = None) -> plt.Axes:
+    """Draw a (queries × keys) weight matrix as a heatmap, one row per query. The colour
+    scale runs from 0 to `vmax` (default: the matrix's largest value); give vmax=1 to compare
+    several panels of weights on one scale."""
     matrix = _as_matrix(weights)
     for name, labels, size in (("row_labels", row_labels, matrix.shape[0]),
                                ("col_labels", col_labels, matrix.shape[1])):
@@ -37,8 +40,8 @@ def plot_attention(weights: Any, row_labels: Sequence[str] | None = None,
             raise ValueError(f"{name} has {len(labels)} labels but the matrix has {size}")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.5 * matrix.shape[1] + 2, 0.4 * matrix.shape[0] + 1.5))
-    image = ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=max(1e-9, matrix.max()),
-                      aspect="auto")
+    top = max(1e-9, matrix.max()) if vmax is None else vmax
+    image = ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=top, aspect="auto")
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if col_labels is not None:
@@ -48,7 +51,7 @@ def plot_attention(weights: Any, row_labels: Sequence[str] | None = None,
     if annotate:
         for (i, j), value in np.ndenumerate(matrix):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if value > 0.6 * matrix.max() else "black")
+                    color="white" if value > 0.6 * top else "black")
     return ax
 
 

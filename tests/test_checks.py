@@ -6,7 +6,7 @@ import torch
 
 from minimem import attention
 from minimem.checks import ch00 as checks
-from minimem.checks import differences, run_check
+from minimem.checks import differences, hint, register_hints, reset_hints, run_check
 
 
 def square(x):
@@ -101,11 +101,69 @@ def test_differences_accepts_matches():
     assert differences(torch.tensor([float("nan")]), torch.tensor([float("nan")])) is None
 
 
-def test_chapter_00_checkers_accept_the_reference_and_reject_a_bug(capsys):
+def test_chapter_00_checkers_accept_a_correct_answer_and_reject_a_bug(capsys):
     assert checks.check_scaled_dot_product_attention(
         lambda q, k, v, mask=None: attention.scaled_dot_product_attention(q, k, v, mask))
-    assert checks.check_causal_mask(attention.causal_mask)
-    assert checks.check_split_heads(attention.split_heads)
-    assert checks.check_merge_heads(attention.merge_heads)
+    assert checks.check_causal_mask(lambda n: torch.ones(n, n, dtype=torch.bool).tril())
+    assert checks.check_split_heads(lambda x, h: x.view(*x.shape[:2], h, -1).transpose(1, 2))
+    assert checks.check_merge_heads(lambda x: x.transpose(1, 2).flatten(2))
     assert not checks.check_causal_mask(lambda n: torch.ones(n, n, dtype=torch.bool).triu())
     assert not checks.check_split_heads(lambda x, h: x.view(x.shape[0], h, x.shape[1], -1))
+
+
+@pytest.fixture
+def square_hints():
+    register_hints("9.9", ["a nudge", "a guide", "a strong hint"])
+    yield
+    reset_hints()
+
+
+def test_hints_grow_from_a_nudge_to_a_strong_hint_on_request(square_hints, capsys):
+    for _ in range(4):
+        hint("9.9")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("hint 1/3 (nudge): a nudge") and "checks.hint('9.9')" in out[0]
+    assert out[1].startswith("hint 2/3 (guide): a guide")
+    assert out[2] == out[3] == "hint 3/3 (strong hint): a strong hint"
+    with pytest.raises(ValueError, match="no hints for exercise '0.0'"):
+        hint("0.0")
+
+
+def test_a_stub_says_what_to_write_and_a_wrong_answer_gets_the_next_hint(square_hints, capsys):
+    def stub(x):
+        raise NotImplementedError("Write square(x), x times itself.")
+
+    assert not run_check("square", stub, square, GROUPS, exercise="9.9")
+    out = capsys.readouterr().out
+    assert "not implemented yet — Write square(x), x times itself." in out
+    assert "a nudge" not in out and "checks.hint('9.9')" in out  # what to do, not the hint
+    assert not run_check("square", lambda x: x * x.abs(), square, GROUPS, exercise="9.9")
+    assert "hint 1/3 (nudge): a nudge" in capsys.readouterr().out
+    assert not run_check("square", lambda x: x * x.abs(), square, GROUPS, exercise="9.9")
+    assert "hint 2/3 (guide): a guide" in capsys.readouterr().out
+    assert run_check("square", lambda x: x * x, square, GROUPS, exercise="9.9")
+    assert "hint" not in capsys.readouterr().out
+
+
+def test_a_submission_that_is_the_reference_fails(capsys):
+    assert not run_check("square", square, square, GROUPS, forbidden=(square,))
+    assert "this is the library's own" in capsys.readouterr().out
+    assert not checks.check_causal_mask(attention.causal_mask)
+    assert not checks.check_scaled_dot_product_attention(attention.scaled_dot_product_attention)
+    assert run_check("square", lambda x: x * x, square, GROUPS, forbidden=(square,))
+
+
+def test_mismatches_name_the_output(capsys):
+    def pair(x):
+        return x, x * 2
+
+    assert not run_check("pair", lambda x: (x, x * 3), pair, GROUPS,
+                         output_names=("same", "double"))
+    out = capsys.readouterr().out
+    assert "values differ in double" in out and "item 1" not in out
+    assert "expected double: tensor(2,)" in out and "received double:" in out
+    assert "value in weights differs" in differences((1, 2), (1, 3), names=("output", "weights"))
+    assert not checks.check_scaled_dot_product_attention(
+        lambda q, k, v, mask=None: (attention.scaled_dot_product_attention(q, k, v, mask)[0],
+                                    torch.zeros(1)))
+    assert "shape in weights" in capsys.readouterr().out

@@ -86,6 +86,7 @@ def test_stub_forms_and_markdown_answers(tmp_path):
         nbformat.v4.new_code_cell("### BEGIN SOLUTION stub: y = ...\ny = 3\n### END SOLUTION\nprint(y)"),
         nbformat.v4.new_code_cell("### BEGIN SOLUTION\nz = 1\n### END SOLUTION"),
         nbformat.v4.new_markdown_cell("The answer is ultramarine.", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION task: Write g.\ng = 1\n### END SOLUTION"),
     )
     nb.cells[0].outputs = [nbformat.v4.new_output("stream", text="ok")]
     write(tmp_path / "solutions", "01_x.ipynb", nb)
@@ -96,6 +97,7 @@ def test_stub_forms_and_markdown_answers(tmp_path):
     assert ex.cells[1].source == "y = ...\nprint(y)"
     assert ex.cells[2].source == f"raise NotImplementedError({course.DEFAULT_HINT!r})"
     assert ex.cells[3].source == course.ANSWER_BOX and "ultramarine" not in json.dumps(ex)
+    assert ex.cells[4].source == "raise NotImplementedError('Write g.')"
 
 
 def test_an_edited_exercise_is_kept_unless_forced(tmp_path):
@@ -166,7 +168,7 @@ def test_an_unchanged_exercise_is_regenerated_and_check_mode_writes_nothing(tmp_
     ("### BEGIN SOLUTION\nx = 1\n", "line 1: '### BEGIN SOLUTION' has no matching '### END SOLUTION'"),
     ("x = 1\n### END SOLUTION\n", "line 2: '### END SOLUTION' without a '### BEGIN SOLUTION'"),
     ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "line 2: '### BEGIN SOLUTION' inside the block opened on line 1"),
-    ("### BEGIN SOLUTION please\n### END SOLUTION", "expected nothing, 'hint: …' or 'stub: …'"),
+    ("### BEGIN SOLUTION please\n### END SOLUTION", "expected nothing, 'task: …', 'hint: …' or 'stub: …'"),
 ])
 def test_malformed_markers_name_notebook_cell_and_line(tmp_path, source, fragment):
     nb = solution_notebook(nbformat.v4.new_markdown_cell("intro"), nbformat.v4.new_code_cell(source))

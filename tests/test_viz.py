@@ -64,3 +64,11 @@ def test_show_source_shows_the_library_code_and_can_cut_it(capsys):
         viz.show_source(attention.masked_softmax, start="nowhere")
     with pytest.raises(TypeError, match="obj must be a function"):
         viz.show_source(3)
+
+
+def test_plot_attention_can_share_one_colour_scale():
+    import matplotlib.pyplot as plt
+    ax = viz.plot_attention([[0.1, 0.2], [0.05, 0.15]], vmax=1.0)
+    assert ax.images[0].get_clim() == (0.0, 1.0)
+    assert viz.plot_attention([[0.1, 0.2]]).images[0].get_clim() == (0.0, 0.2)
+    plt.close("all")

@@ -4,13 +4,17 @@
 between nbgrader-style marker lines:
 
     ### BEGIN SOLUTION                      -> raise NotImplementedError("Write this part.")
+    ### BEGIN SOLUTION task: Write f(x).     -> raise NotImplementedError("Write f(x).")
     ### BEGIN SOLUTION hint: Use a softmax.  -> raise NotImplementedError("Use a softmax.")
     ### BEGIN SOLUTION stub: mask = ...      -> mask = ...
     ...answer lines...
     ### END SOLUTION
 
-(the stub keeps the BEGIN line's indentation). A markdown cell tagged `solution` (a worked
-answer to an open question) becomes an empty answer box. Outputs are cleared.
+(the stub keeps the BEGIN line's indentation). Prefer `task:`: a stub's first message should
+say *what* to write; hints belong to the checker (`minimem.checks.register_hints`), which
+shows them after a wrong answer or on request. `hint:` is kept for older notebooks. A
+markdown cell tagged `solution` (a worked answer to an open question) becomes an empty answer
+box. Outputs are cleared.
 
 The generator records a hash of what it wrote in the notebook's metadata. When the exercise
 file on disk no longer matches that hash, a learner has edited it, and it is left alone
@@ -49,11 +53,12 @@ class ExerciseError(ValueError):
 def _stub(spec: str, where: str) -> str:
     if spec.startswith("stub:"):
         return spec[len("stub:"):].strip() or "..."
-    if spec.startswith("hint:"):
-        return f"raise NotImplementedError({spec[len('hint:'):].strip()!r})"
+    for word in ("task:", "hint:"):
+        if spec.startswith(word):
+            return f"raise NotImplementedError({spec[len(word):].strip()!r})"
     if spec:
-        raise ExerciseError(f"{where}: after '{BEGIN}' expected nothing, 'hint: …' or "
-                            f"'stub: …', got {spec!r}")
+        raise ExerciseError(f"{where}: after '{BEGIN}' expected nothing, 'task: …', 'hint: …' "
+                            f"or 'stub: …', got {spec!r}")
     return f"raise NotImplementedError({DEFAULT_HINT!r})"
 
 

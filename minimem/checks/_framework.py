@@ -2,8 +2,15 @@
 
 A checker runs a learner's function and the library's reference on the same fixed, seeded
 cases, grouped by what they test, and prints one line per group. On the first mismatch of a
-group it shows the input, the expected and the received value, and a hint. A stub that still
-raises NotImplementedError gets a friendly "not implemented yet" line, never a traceback.
+group it shows the input, the expected and the received value (named, when the checker names
+its outputs). A stub that still raises NotImplementedError gets a friendly "not implemented
+yet" line that says what to write, never a traceback, and never the hint.
+
+Hints teach in steps. A chapter's checker module registers, per exercise, a list of hints that
+grow from a nudge to a strong hint (never the answer code): `register_hints("3.2", [...])`. A
+wrong answer shows the next level; so does `hint("3.2")`, on request. A checker given
+`forbidden=` fails a submission that *is* the library's reference, so an exercise cannot be
+passed by handing the reference back.
 
 Every chapter's checkers (`minimem.checks.chNN.check_<thing>`) are built from `run_check`.
 """
@@ -19,6 +26,44 @@ import numpy as np
 import torch
 
 PASS, FAIL = "✔", "✘"
+HINT_LEVELS = ("nudge", "guide", "strong hint")
+
+_HINTS: dict[str, list[str]] = {}  # exercise id ("3.2") -> hints, from a nudge to a strong one
+_SHOWN: dict[str, int] = {}  # exercise id -> how many of its hints were shown so far
+
+
+def register_hints(exercise: str, hints: Sequence[str]) -> None:
+    """Register the hints of one exercise, from a nudge to a strong hint (at most three)."""
+    if not isinstance(exercise, str) or not exercise:
+        raise TypeError(f"exercise must be an id such as '3.2', got {exercise!r}")
+    if not 1 <= len(hints) <= len(HINT_LEVELS) or not all(isinstance(h, str) and h for h in hints):
+        raise ValueError(f"exercise {exercise}: give 1 to {len(HINT_LEVELS)} non-empty hints, "
+                         f"got {hints!r}")
+    _HINTS[exercise] = list(hints)
+    _SHOWN.pop(exercise, None)
+
+
+def next_hint(exercise: str) -> str:
+    """The next hint of `exercise` as one line (the strongest one again once all were shown)."""
+    if exercise not in _HINTS:
+        known = ", ".join(sorted(_HINTS)) or "none"
+        raise ValueError(f"no hints for exercise {exercise!r}; exercises with hints: {known}")
+    hints = _HINTS[exercise]
+    level = min(_SHOWN.get(exercise, 0), len(hints) - 1)
+    _SHOWN[exercise] = level + 1
+    more = (f" — ask again for the {HINT_LEVELS[level + 1]}: checks.hint({exercise!r})"
+            if level + 1 < len(hints) else "")
+    return f"hint {level + 1}/{len(hints)} ({HINT_LEVELS[level]}): {hints[level]}{more}"
+
+
+def hint(exercise: str) -> None:
+    """Print the next hint of an exercise: a nudge first, then a guide, then a strong hint."""
+    print(next_hint(exercise))
+
+
+def reset_hints() -> None:
+    """Forget which hints were shown (every exercise starts again from its nudge)."""
+    _SHOWN.clear()
 
 
 @dataclass
@@ -51,8 +96,9 @@ def _short(value: Any, limit: int = 240) -> str:
 
 
 def differences(expected: Any, received: Any, atol: float = 1e-5, rtol: float = 1e-4,
-                where: str = "") -> str | None:
-    """None when `received` matches `expected`, else a sentence saying how it differs."""
+                where: str = "", names: Sequence[str] = ()) -> str | None:
+    """None when `received` matches `expected`, else a sentence saying how it differs.
+    `names` name the items of a tuple/list result ("weights" rather than "item 1")."""
     label = f" in {where}" if where else ""
     if isinstance(expected, (torch.Tensor, np.ndarray)):
         if isinstance(expected, torch.Tensor) and not isinstance(received, torch.Tensor):
@@ -79,7 +125,8 @@ def differences(expected: Any, received: Any, atol: float = 1e-5, rtol: float = 
         if len(expected) != len(received):
             return f"length{label}: expected {len(expected)} items, received {len(received)}"
         for i, (e, r) in enumerate(zip(expected, received)):
-            problem = differences(e, r, atol, rtol, where=f"item {i}{label}")
+            item = f"{names[i]}" if i < len(names) else f"item {i}"
+            problem = differences(e, r, atol, rtol, where=f"{item}{label}")
             if problem:
                 return problem
         return None
@@ -95,7 +142,7 @@ def _describe_args(args: Sequence[Any], kwargs: Mapping[str, Any], names: Sequen
     return "; ".join(parts)
 
 
-def run_check(
+def run_check(  # long: the signature alone is 16 lines of documented keyword arguments
     name: str,
     learner: Callable[..., Any],
     reference: Callable[..., Any],
@@ -107,55 +154,87 @@ def run_check(
     rtol: float = 1e-4,
     compare: Callable[[Any, Any], str | None] | None = None,
     verbose: bool = True,
+    exercise: str | None = None,
+    output_names: Sequence[str] = (),
+    forbidden: Sequence[Any] = (),
 ) -> CheckResult:
     """Compare `learner` with `reference` on each group of (args, kwargs) cases.
 
-    `compare(expected, received)` may replace the default comparison (`differences`); it
-    returns None for a match or a sentence describing the mismatch.
+    `compare(expected, received)` may replace the default comparison (`differences`): None for
+    a match, else a sentence. `output_names` name a tuple result's items in mismatch messages.
+    `exercise` ("0.1") ties the check to its registered hints: a wrong answer shows the next
+    one (else `hint`, if given). `forbidden`: reference objects a submission must not be.
     """
     if not callable(learner):
         raise TypeError(f"{name}: pass your function itself (not its result), got "
                         f"{type(learner).__name__}")
-    compare = compare or (lambda e, r: differences(e, r, atol, rtol))
+    compare = compare or (lambda e, r: differences(e, r, atol, rtol, names=output_names))
     result = CheckResult(name, passed=True)
-    hinted = False
+    ask = f" (stuck? run checks.hint({exercise!r}))" if exercise in _HINTS else ""
 
     def say(line: str) -> None:
         result.lines.append(line)
         if verbose:
             print(line)
 
+    if is_reference(learner, forbidden):
+        say(f"{FAIL} {name}: this is the library's own {is_reference(learner, forbidden)}, not "
+            f"your answer — write the function yourself{ask}")
+        result.passed = False
+        return result
     for group, cases in groups.items():
         try:
             failure = _first_failure(learner, reference, cases, compare)
         except NotImplementedError as stub:
             message = str(stub) or "replace the `raise NotImplementedError` line"
-            say(f"… {name}: not implemented yet — {message}")
+            say(f"… {name}: not implemented yet — {message}{ask}")
             result.passed = False
             return result
         if failure is None:
             say(f"{PASS} {name} · {group}: {len(cases)}/{len(cases)} cases match")
             continue
-        result.passed = False
-        for line in _describe_failure(name, group, len(cases), failure, arg_names):
+        lines = _describe_failure(name, group, len(cases), failure, arg_names, output_names)
+        for line in lines + (_hint_lines(exercise, hint) if result.passed else []):
             say(line)
-        if hint and not hinted:
-            say(f"    hint:     {hint}")
-            hinted = True
+        result.passed = False
     if result.passed:
         say(f"All checks passed for {name}.")
     return result
 
 
+def _hint_lines(exercise: str | None, hint: str) -> list[str]:
+    """What a first failure adds: the exercise's next registered hint, else the fixed one."""
+    if exercise in _HINTS:
+        return [f"    {next_hint(exercise)}"]
+    return [f"    hint:     {hint}"] if hint else []
+
+
+def is_reference(learner: Any, forbidden: Sequence[Any]) -> str:
+    """The name of the reference that `learner` is (the object itself, or the same code behind
+    another name), else ''."""
+    code = getattr(learner, "__code__", None)
+    for ref in forbidden:
+        if learner is ref or (code is not None and code is getattr(ref, "__code__", None)):
+            return f"`{getattr(ref, '__module__', '')}.{getattr(ref, '__qualname__', ref)}`"
+    return ""
+
+
 def _describe_failure(name: str, group: str, count: int, failure: tuple,
-                      arg_names: Sequence[str]) -> list[str]:
+                      arg_names: Sequence[str], output_names: Sequence[str] = ()) -> list[str]:
     index, args, kwargs, expected, received, problem = failure
     shown = received if isinstance(received, str) and problem is None else _short(received)
+    what, want = "", _short(expected)
+    if (output_names and problem and isinstance(expected, (tuple, list))
+            and isinstance(received, (tuple, list)) and len(expected) == len(received)):
+        for item, e, r in zip(output_names, expected, received):  # show the output that differs
+            if problem.endswith(f" in {item}") or f" in {item} " in problem:
+                what, want, shown = f" {item}", _short(e), _short(r)
+                break
     return [f"{FAIL} {name} · {group}: case {index} of {count} "
             + (f"differs — {problem}" if problem else "failed"),
             f"    input:    {_describe_args(args, kwargs, arg_names)}",
-            f"    expected: {_short(expected)}",
-            f"    received: {shown}"]
+            f"    expected{what}: {want}",
+            f"    received{what}: {shown}"]
 
 
 def _first_failure(learner: Callable[..., Any], reference: Callable[..., Any],

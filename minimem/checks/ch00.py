@@ -1,4 +1,8 @@
-"""Checkers for the chapter 00 exercises (attention as a soft dictionary)."""
+"""Checkers for the chapter 00 exercises (attention as a soft dictionary).
+
+Each exercise has three hints, from a nudge to a strong hint, shown one at a time after a wrong
+answer or on request: `checks.hint("0.1")`. None of them is the answer code.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,35 @@ from typing import Callable
 import torch
 
 from minimem import attention
-from minimem.checks._framework import CheckResult, run_check, seeded_tensors
+from minimem.checks._framework import CheckResult, hint, register_hints, run_check, seeded_tensors
+
+__all__ = ["check_causal_mask", "check_merge_heads", "check_scaled_dot_product_attention",
+           "check_split_heads", "hint"]
+
+register_hints("0.1", [
+    "Follow the formula in three steps: a score for every (query, key) pair, a softmax that "
+    "turns each query's scores into weights, and a weighted sum of the values.",
+    "The scores are q times k transposed over the last two axes, divided by the square root of "
+    "the key width d; the softmax runs over the last axis (the keys). Check the shapes: "
+    "(..., T, S) for the weights, (..., T, dv) for the output.",
+    "With a mask, give masked scores the value -inf before the softmax, so their weight is 0. "
+    "A row with every key masked then holds only -inf and the softmax returns NaN: afterwards "
+    "put 0 wherever the mask is False (torch.where).",
+])
+register_hints("0.2", [
+    "Draw the (size, size) matrix for size 3 on paper: which entries [t, s] are True?",
+    "The True entries are on and below the diagonal: a lower-triangular pattern.",
+    "PyTorch has a function that keeps the lower triangle of a matrix (tril); apply it to a "
+    "matrix of ones and make sure the dtype is torch.bool.",
+])
+register_hints("0.3", [
+    "The width D of each position is H blocks of d = D/H features laid side by side; split "
+    "that one axis into two, then reorder the axes.",
+    "split_heads: view the tensor as (B, T, H, d), then swap the T and H axes. merge_heads "
+    "undoes both steps in the opposite order.",
+    "After a transpose the tensor is not contiguous in memory, so view fails in merge_heads: "
+    "swap the axes back, then use reshape to flatten the last two axes into one of width H·d.",
+])
 
 
 def _attention_cases():
@@ -29,9 +61,8 @@ def check_scaled_dot_product_attention(fn: Callable) -> CheckResult:
     return run_check(
         "scaled_dot_product_attention", fn,
         lambda q, k, v, mask=None: attention.scaled_dot_product_attention(q, k, v, mask),
-        _attention_cases(), arg_names=("q", "k", "v"),
-        hint="scores = q @ kᵀ / √d; fill masked scores with -inf before the softmax over the "
-             "keys (last axis); then zero the weights of masked keys.",
+        _attention_cases(), arg_names=("q", "k", "v"), output_names=("output", "weights"),
+        exercise="0.1", forbidden=(attention.scaled_dot_product_attention,),
     )
 
 
@@ -40,8 +71,7 @@ def check_causal_mask(fn: Callable) -> CheckResult:
     return run_check(
         "causal_mask", fn, attention.causal_mask,
         {"sizes 1, 2, 5": [((1,), {}), ((2,), {}), ((5,), {})]}, arg_names=("size",),
-        hint="row t (a query) may see columns 0..t: a lower-triangular boolean matrix "
-             "(torch.tril of ones, dtype=torch.bool).",
+        exercise="0.2", forbidden=(attention.causal_mask,),
     )
 
 
@@ -51,8 +81,7 @@ def check_split_heads(fn: Callable) -> CheckResult:
     return run_check(
         "split_heads", fn, attention.split_heads,
         {"2 heads": [((x1, 2), {})], "4 and 3 heads": [((x1, 4), {}), ((x2, 3), {})]},
-        arg_names=("x", "num_heads"),
-        hint="view the width D as (H, D/H), then move the head axis before the time axis.",
+        arg_names=("x", "num_heads"), exercise="0.3", forbidden=(attention.split_heads,),
     )
 
 
@@ -62,6 +91,5 @@ def check_merge_heads(fn: Callable) -> CheckResult:
     return run_check(
         "merge_heads", fn, attention.merge_heads,
         {"round trip shapes": [((x1,), {}), ((x2,), {})]}, arg_names=("x",),
-        hint="undo split_heads: swap the head and time axes back, then flatten (H, d) into "
-             "one width (use .reshape, since the transposed tensor is not contiguous).",
+        exercise="0.3", forbidden=(attention.merge_heads,),
     )
