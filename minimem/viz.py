@@ -101,11 +101,12 @@ def explorer(draw: Callable[..., Any], **controls: Any) -> None:
     display(panel)
 
 
-def show_source(obj: Any, start: str | None = None, end: str | None = None) -> str:
+def show_source(obj: Any, start: str | None = None, end: str | None = None) -> None:
     """Show the library's own code for `obj` (a function, class or method) in the notebook,
     so the page and the library can never drift apart. `start`/`end` cut it to the lines from
     the first one containing `start` through the first later one containing `end`.
-    Returns the text shown (also printed as highlighted code in Jupyter)."""
+    Displays highlighted code in Jupyter and prints it elsewhere; returns nothing, so a
+    notebook cell shows the code once."""
     import inspect
     import textwrap
 
@@ -127,8 +128,7 @@ def show_source(obj: Any, start: str | None = None, end: str | None = None) -> s
         from IPython.display import Code, display
         if get_ipython() is not None:
             display(Code(text, language="python"))
-            return text
+            return
     except ImportError:  # plain Python: print it
         pass
     print(text)
-    return text
