@@ -16,10 +16,49 @@ import numpy as np
 import torch
 
 from minimem import pointer
-from minimem.checks._framework import CheckResult, differences, run_check, seeded_tensors
+from minimem.checks._framework import (CheckResult, differences, hint, register_hints, run_check,
+                                       seeded_tensors)
 from minimem.data import geometry
 from minimem.pointer import decode
 from minimem.pointer.model import AdditiveAttention
+
+__all__ = ["check_area_coverage", "check_convex_hull", "check_greedy_decode",
+           "check_pointer_scores", "hint"]
+
+
+register_hints("2.1", [
+    "Eq. 3 in three steps: project every encoder state e_j with W1, project the decoder state "
+    "d with W2, then score each position with v^T tanh(sum). Masked positions come last.",
+    "W1 acts on the last axis of e (B, N, H) and W2 on d (B, H); d has no position axis, so give "
+    "it one before adding, and the sum broadcasts over the N positions.",
+    "After the tanh, a product with v leaves one score per position, (B, N). Where the mask is "
+    "False, set the score to -inf (masked_fill), so the softmax gives those positions exactly 0.",
+])
+register_hints("2.2", [
+    "Decoding is a loop of N steps; at each step the decoder sees the input it chose last "
+    "(the learned 'go' vector first) and scores every position.",
+    "Keep a boolean 'used' per example; only positions not used yet may be chosen, and the "
+    "choice is the most probable allowed position.",
+    "Per step: one decoder step on the current input, the scores of every position, mask the "
+    "used ones, take the argmax, mark it used, and feed the chosen row of the (normalised) "
+    "inputs, memory.inputs, as the next input.",
+])
+register_hints("2.3", [
+    "Two cases: an invalid predicted polygon scores 0.0; a valid one scores its area over the "
+    "true hull's area.",
+    "geometry.is_valid_polygon tells you which case you are in. The sequences are 1-based and "
+    "repeat their first index at the end, so turn them into the corners' coordinates first.",
+    "The area of a polygon with corners (x_k, y_k) is half the absolute value of the sum of "
+    "x_k y_{k+1} - x_{k+1} y_k around the ring (the shoelace formula).",
+])
+register_hints("2.4", [
+    "Sort the points and walk along them twice, once for the lower chain of the hull and once "
+    "for the upper chain (Andrew's monotone chain).",
+    "While the last two points of a chain and the new point do not turn strictly left, drop "
+    "the last point of the chain; duplicates and collinear middle points must disappear.",
+    "Join the two chains without repeating their end points, map corners back to the lowest "
+    "index of equal points, and rotate the list so the lowest index comes first.",
+])
 
 
 def _own_work(fn: Callable, exercise: str, *targets: tuple[Any, str]) -> Callable:
@@ -78,9 +117,7 @@ def check_pointer_scores(fn: Callable) -> CheckResult:
         {"no mask": [((e, d, W1, W2, v), {}), ((e1, d1, W1, W2, v), {})],
          "mask: True = may be chosen": [((e, d, W1, W2, v), {"mask": mask})]},
         arg_names=("e", "d", "W1", "W2", "v"), compare=_same_scores,
-        hint="W1 acts on every e_j (the last axis of e) and W2 on d; d has no position axis, so "
-             "give it one before adding, to broadcast over the N positions. Positions whose mask "
-             "is False get the score -inf (softmax then gives them exactly 0).",
+        exercise="2.1",
     )
 
 
@@ -99,9 +136,7 @@ def check_greedy_decode(fn: Callable) -> CheckResult:
         {"untrained sorter, N = 5": [((_sorter(0), x5), {}), ((_sorter(1), x5), {})],
          "N = 8": [((_sorter(2), x8), {})]},
         arg_names=("model", "x"),
-        hint="each step: one decoder step on the last chosen input, the scores of every position, "
-             "rule out the positions already chosen, take the most probable, and feed the chosen "
-             "(normalised) inputs, memory.inputs, to the next step.",
+        exercise="2.2",
     )
 
 
@@ -126,9 +161,7 @@ def check_area_coverage(fn: Callable) -> CheckResult:
         "area_coverage", _own_work(fn, "Exercise 2.3", *answers), reference,
         {"valid predictions": cases, "invalid predictions score 0": invalid},
         arg_names=("points", "predicted", "truth"),
-        hint="an invalid prediction scores 0.0 (geometry.is_valid_polygon tells you); otherwise "
-             "take the shoelace area of each polygon's corners — the sequences are 1-based and "
-             "repeat their first index at the end — and divide predicted by true.",
+        exercise="2.3",
     )
 
 
@@ -147,7 +180,5 @@ def check_convex_hull(fn: Callable) -> CheckResult:
         "convex_hull", _own_work(fn, "Exercise 2.4", *answers), geometry.convex_hull,
         {"random point sets": random_sets, "collinear and duplicate points": tricky},
         arg_names=("points",), compare=lambda e, r: differences(list(e), list(map(int, r))),
-        hint="monotone chain: sort the distinct points by (x, y); build the lower and upper chains, "
-             "dropping the last point while the turn it makes is not strictly to the left; join "
-             "the chains and rotate so the lowest index comes first.",
+        exercise="2.4",
     )
