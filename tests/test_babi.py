@@ -140,6 +140,58 @@ def test_load_task_rejects_bad_arguments(tmp_path, kwargs):
         babi.load_task(tmp_path, **args)
 
 
+# ------------------------------------------------------------------------------ archives
+def write_archive(path, files, top="tasks_1-20_v1-2"):
+    """A .tar.gz in the release's layout holding {relative name: text}."""
+    import io
+    import tarfile
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in files.items():
+            data = text.encode("utf-8")
+            info = tarfile.TarInfo(f"{top}/{name}" if top else name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_load_task_reads_a_release_archive_without_unpacking(tmp_path):
+    name = babi.task_file_name(2, "test")
+    archive = write_archive(tmp_path / "release.tar.gz",
+                            {f"en/{name}": SAMPLE, f"en-10k/{name}": SAMPLE.replace("attic", "den")})
+    before = set(tmp_path.iterdir())
+    expected = babi.read(write_text(tmp_path, SAMPLE))
+    assert babi.load_task(archive, 2, "test") == expected
+    assert babi.load_task(archive, 2, "test", "10k")[0].answer == "den"  # the en-10k member
+    assert set(tmp_path.iterdir()) == before | {tmp_path / "qa.txt"}  # nothing extracted
+    with pytest.raises(FileNotFoundError, match="en/qa2_two-supporting-facts_train.txt"):
+        babi.load_task(archive, 2, "train")
+
+
+def test_archive_errors_name_the_member_and_line(tmp_path):
+    name = babi.task_file_name(1, "train")
+    archive = write_archive(tmp_path / "bad.tgz", {f"en/{name}": "1 Ana ran.\n3 Where?\tx\t1\n"})
+    with pytest.raises(ValueError, match=f"bad.tgz:tasks_1-20_v1-2/en/{name}:2"):
+        babi.load_task(archive, 1)
+    (tmp_path / "junk.tar.gz").write_bytes(b"not a tar")
+    with pytest.raises(ValueError, match="not a readable tar archive"):
+        babi.load_task(tmp_path / "junk.tar.gz", 1)
+
+
+def test_the_shipped_archive_is_the_real_release_and_the_default():
+    import hashlib
+    digest = hashlib.sha256(babi.SHIPPED_ARCHIVE.read_bytes()).hexdigest()
+    assert digest == "216fe56c923d9de8f56be6c203917532e663526ff546c7f38bf1d3a2a7b3899f"
+    first = babi.load_task(1, "train")  # task id first: the shipped archive
+    assert first == babi.load_task(None, 1, "train") == babi.load_task(task_id=1)
+    assert len(first) == 1000 and first[0].story[0] == ["mary", "moved", "to", "the", "bathroom"]
+    assert first[0].answer == "bathroom" and first[0].supporting == [0]
+    assert len(babi.load_task(20, split="test")) == 1000
+    with pytest.raises(FileNotFoundError, match="en-10k"):  # the shipped copy is 1k only
+        babi.load_task(1, "train", "10k")
+    licence = babi.SHIPPED_ARCHIVE.with_name("README.md").read_text()
+    assert "Creative Commons Attribution 3.0" in licence and "1502.05698" in licence
+
+
 # ------------------------------------------------------------------------------ generator
 class Replay:
     """An independent re-reading of a generated story: who is where, who holds what, and where

@@ -140,16 +140,48 @@ def test_benchmark_cli_on_babi_files_writes_json(tmp_path, capsys):
         row = saved["tasks"][task]
         assert len(row["run_errors"]) == 2 and row["best_error"] in row["run_errors"]
         assert row["paper_error"] == memn2n.PAPER_TABLE1[int(task)]
-        best = max(row["runs"], key=lambda r: (r["valid_acc"], -r["valid_loss"]))
-        assert row["best_seed"] == best["seed"]
+        best = min(row["runs"], key=lambda r: (r["train_error"], -r["valid_acc"], r["valid_loss"]))
+        assert row["best_seed"] == best["seed"]  # the paper's rule: lowest training error
+    assert saved["settings"]["selection"] == "lowest training error"
+    errors = [saved["tasks"][t]["best_error"] for t in ("1", "6")]
+    assert saved["summary"]["mean_error"] == pytest.approx(sum(errors) / 2, abs=0.01)
+    assert saved["summary"]["failed"] == sum(e > 5 for e in errors)
+    assert saved["summary"]["paper_failed"] == 1  # task 6: 7.6 %
+
+
+def test_best_run_is_the_lowest_training_error_then_validation():
+    runs = [{"seed": 0, "train_error": 2.0, "valid_acc": 1.0, "valid_loss": 0.1},
+            {"seed": 1, "train_error": 0.0, "valid_acc": 0.9, "valid_loss": 0.5},
+            {"seed": 2, "train_error": 0.0, "valid_acc": 0.9, "valid_loss": 0.3}]
+    assert memn2n.best_run(runs)["seed"] == 2
+
+
+def test_bench_reads_the_shipped_release_by_default_and_generates_on_request(tmp_path, capsys):
+    report = main(["bench", "--tasks", "19", "--runs", "1", "--epochs", "1", "--ls-epochs", "0"])
+    assert "shipped" in report["source"] and report["tasks"]["19"]["paper_error"] == 82.8
+    report = main(["bench", "--generated", "--tasks", "1", "--runs", "1", "--epochs", "1",
+                   "--ls-epochs", "0"])
+    assert report["source"] == "generated (minimem)"
+    archive = tmp_path / "release.tar.gz"
+    import tarfile
+    write_babi_folder(tmp_path, [1])
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "en", arcname="tasks_1-20_v1-2/en")
+    report = main(["bench", "--babi-dir", str(archive), "--tasks", "1", "--runs", "1",
+                   "--epochs", "1", "--ls-epochs", "0"])
+    assert str(archive) in report["source"]
+    assert "task 1 seed 0" in capsys.readouterr().err  # one progress line per run
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["bench", "--tasks", "4"], "not available"),
+    (["bench", "--generated", "--tasks", "4"], "not available"),
+    (["bench", "--tasks", "21"], "not available"),
+    (["bench", "--generated", "--babi-dir", "."], "not allowed with"),
+    (["bench", "--size", "10k"], "needs --babi-dir"),
     (["bench", "--tasks", "1", "2", "--save", "x.pt"], "exactly one task"),
     (["bench", "--runs", "0"], "--runs must be at least 1"),
     (["bench", "--epochs", "0", "--ls-epochs", "0"], "at least one epoch"),
-    (["bench", "--babi-dir", "no/such/folder"], "not a folder"),
+    (["bench", "--babi-dir", "no/such/folder"], "not a folder or archive"),
     (["bench", "--json", "no/such/folder/r.json"], "does not exist"),
     ([], "required"),
 ])

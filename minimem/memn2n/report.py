@@ -12,11 +12,16 @@ def format_report(report: dict) -> str:
     model = f"{'PE' if settings['position_encoding'] else 'BoW'} LS RN, {hops} hop{'s' * (hops > 1)}"
     runs = settings["runs"]
     lines = [f"MemN2N ({model}, adjacent tying) on {report['source']}; best of {runs} "
-             f"run{'s' * (runs > 1)} by validation accuracy.", "",
+             f"run{'s' * (runs > 1)} by training error.", "",
              "| task | paper error % | ours: best error % | all runs | train time (s, all runs) |",
              "| ---: | ---: | ---: | --- | ---: |"]
     for task, row in report["tasks"].items():
         lines.append(f"| {task} | {row['paper_error']:.1f} | {row['best_error']:.1f} | "
                      f"{', '.join(f'{e:.1f}' for e in row['run_errors'])} | {row['seconds']:.0f} |")
+    if "summary" in report:
+        s = report["summary"]
+        lines += ["", f"Mean error: ours {s['mean_error']:.1f} %, paper {s['paper_mean_error']:.1f} %"
+                  f" (these tasks). Failed tasks (error > 5 %): ours {s['failed']}, paper "
+                  f"{s['paper_failed']}."]
     lines += ["", f"Wall time: {report['wall_seconds']:.0f} s."]
     return "\n".join(lines)

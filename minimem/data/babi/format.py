@@ -6,13 +6,16 @@ The bAbI tasks (Weston et al., 2015, "Towards AI-complete question answering",
 https://arxiv.org/abs/1502.05698) are short stories followed by questions. In the v1.2 files
 every line is ``ID text``; IDs restart at 1 where a new story begins, and a question line is
 ``ID question?<TAB>answer<TAB>supporting IDs``. Each question becomes one `Example` whose story
-is every statement of its story before the question. Nothing is downloaded: `load_task` reads
-files the learner already has.
+is every statement of its story before the question. Nothing is downloaded: the English 1k
+release ships with the package (`SHIPPED_ARCHIVE`, CC BY 3.0, see README.md beside it) and
+`load_task` reads it straight from the compressed archive; a folder or another copy of the
+release's .tar.gz works too.
 """
 
 from __future__ import annotations
 
 import re
+import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -60,7 +63,12 @@ def read(path: str | Path) -> list[Example]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no bAbI file at {path}")
-    raw = path.read_bytes()
+    return parse(path.read_bytes(), str(path))
+
+
+def parse(raw: bytes, path: str = "<bytes>") -> list[Example]:
+    """Parse the bytes of a bAbI v1.2 file (`read` without the file); `path` names the source
+    in error messages."""
     lines = raw.split(b"\n")
     if not raw.strip():
         raise ValueError(f"{path}: the file is empty (expected lines 'ID text')")
@@ -175,18 +183,36 @@ def task_file_name(task_id: int, split: str = "train") -> str:
     return f"qa{task_id}_{TASK_NAMES[task_id]}_{split}.txt"
 
 
-def load_task(folder: str | Path, task_id: int, split: str = "train",
-              size: str = "1k") -> list[Example]:
-    """Read one task of the bAbI v1.2 release from `folder`.
+# The English 1k part of the bAbI v1.2 release (Weston et al. 2015, CC BY 3.0), shipped with
+# the package and read without unpacking it. sha256 216fe56c...3899f (see README.md beside it).
+SHIPPED_ARCHIVE = Path(__file__).with_name("babi-tasks-v1-2-en-1k.tar.gz")
 
-    `folder` may be the release's top folder (holding `en/` and `en-10k/`), or the `en/` or
-    `en-10k/` folder itself. size is "1k" (folder `en`) or "10k" (folder `en-10k`).
+
+def load_task(folder: str | Path | int | None = None, task_id: int | None = None,
+              split: str = "train", size: str = "1k") -> list[Example]:
+    """Read one task of the bAbI v1.2 release.
+
+    `folder` says where the release is:
+    - None: the copy shipped with the package (English, 1k only): `load_task(None, 3, "test")`,
+      or shorter, with the task id first, `load_task(3, "test")`;
+    - a folder: the release's top folder (holding `en/` and `en-10k/`), its parent (holding
+      `tasks_1-20_v1-2/`), or the `en/` or `en-10k/` folder itself;
+    - a .tar.gz / .tgz file of the release (read in place, never unpacked).
+    size is "1k" (folder `en`) or "10k" (folder `en-10k`).
     """
+    if isinstance(folder, int) and not isinstance(folder, bool):  # load_task(3, "test", ...)
+        if task_id is not None and not isinstance(task_id, str):
+            raise TypeError(f"load_task(task_id, split, size) got a second task id {task_id!r}")
+        if task_id is not None:  # the arguments after the id shift left: (split, size)
+            split, size = task_id, split if split in ("1k", "10k") else size
+        folder, task_id = None, folder
     sub = {"1k": "en", "10k": "en-10k"}.get(size)
     if sub is None:
         raise ValueError(f"size must be '1k' or '10k', got {size!r}")
     name = task_file_name(task_id, split)
-    folder = Path(folder)
+    folder = SHIPPED_ARCHIVE if folder is None else Path(folder)
+    if folder.is_file():
+        return _load_from_archive(folder, sub, name, task_id, split, size)
     candidates = [folder / sub / name, folder / "tasks_1-20_v1-2" / sub / name]
     if folder.name == sub:
         candidates.insert(0, folder / name)
@@ -196,3 +222,18 @@ def load_task(folder: str | Path, task_id: int, split: str = "train",
     looked = "\n  ".join(str(c) for c in candidates)
     raise FileNotFoundError(f"bAbI task {task_id} ({split}, {size}) not found; looked for:\n  "
                             f"{looked}")
+
+
+def _load_from_archive(archive: Path, sub: str, name: str, task_id: int, split: str,
+                       size: str) -> list[Example]:
+    """The task file `sub/name` read from a .tar.gz of the release, at any folder depth."""
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar:
+                parts = member.name.split("/")
+                if member.isfile() and parts[-1] == name and (len(parts) < 2 or parts[-2] == sub):
+                    return parse(tar.extractfile(member).read(), f"{archive}:{member.name}")
+    except tarfile.TarError as err:
+        raise ValueError(f"{archive} is not a readable tar archive ({err})") from None
+    raise FileNotFoundError(f"bAbI task {task_id} ({split}, {size}) not found in {archive}; "
+                            f"expected a member .../{sub}/{name}")
