@@ -1,7 +1,7 @@
 """Training speed of chapter 01's MemN2N (Sukhbaatar et al. 2015, https://arxiv.org/abs/1503.08895)
 on real bAbI 1k tasks, with the paper's full recipe; prints a Markdown table.
 
-    python tools/speed_ch01.py --babi-dir /tmp/babi/tasks_1-20_v1-2 --tasks 1 2
+    python tools/speed_ch01.py --tasks 1 2      (the shipped bAbI 1k; --babi-dir for another copy)
 
 Each timed run trains a fresh 3-hop model (PE, adjacent tying, d = 20) for `--epochs` epochs
 of the benchmark's recipe: one sixth of them linear start (as 20 of 120 in the paper's
@@ -78,7 +78,9 @@ def train_epochs(module, data, epochs: int, seed: int = 0) -> tuple[float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--babi-dir", required=True, help="folder of the bAbI v1.2 release")
+    parser.add_argument("--babi-dir", default=None,
+                        help="folder or .tar.gz of the bAbI v1.2 release (default: the copy "
+                             "shipped with minimem)")
     parser.add_argument("--tasks", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--epochs", type=int, default=6, help="epochs per timed run")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per implementation")
@@ -87,8 +89,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be at least 1")
-    if not Path(args.babi_dir).is_dir():
-        parser.error(f"--babi-dir {args.babi_dir} is not a folder")
+    if args.babi_dir is not None and not Path(args.babi_dir).exists():
+        parser.error(f"--babi-dir {args.babi_dir} does not exist")
     impls = {}
     for item in args.impl or ["new=minimem.memn2n"]:
         name, sep, spec = item.partition("=")
