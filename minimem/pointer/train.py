@@ -85,10 +85,10 @@ def train_sorter(
 class HullRecipe:
     """The shipped hull checkpoint's recipe (each field is a `train-hull` flag)."""
 
-    steps: int = 24_000
+    steps: int = 45_000
     batch_size: int = 128
     n_min: int = 5
-    n_max: int = 10
+    n_max: int = 12
     hidden: int = 128
     lr: float = 2e-3
     decay_from: float = 0.5
