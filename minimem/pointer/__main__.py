@@ -19,6 +19,8 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from minimem.files import check_writable
+
 
 def _parser() -> argparse.ArgumentParser:
     from minimem.pointer.train import HullRecipe
@@ -54,11 +56,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _output(parser: argparse.ArgumentParser, flag: str, path: str | None, force: bool = True) -> None:
     """Stop with one sentence if `path` (given as `flag`) cannot be written, before long work."""
-    from minimem.pointer.train import check_output_path
-
     if path is not None:
         try:
-            check_output_path(path, force)
+            check_writable(path, force)
         except OSError as err:
             parser.error(f"{flag}: {err}")
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from minimem import checkpoints
+from minimem.files import check_writable
 from minimem.attention import masked_log_softmax
 from minimem.data import geometry, sequences
 from minimem.pointer.decode import teacher_forcing_mask
@@ -99,24 +100,11 @@ class HullRecipe:
 CHECK_SET = {"n": 5, "count": 200}  # a small set whose metrics the tests recompute
 
 
-def check_output_path(path: str | Path, force: bool = False) -> Path:
-    """Where a command will write: the folder must exist, and an existing file is only
-    replaced with `force`. Checked before any long work starts."""
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: folder {path.parent} does not exist")
-    if path.is_dir():
-        raise IsADirectoryError(f"cannot write {path}: it is a folder")
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; pass --force (force=True) to replace it")
-    return path
-
-
 def train_hull(out: str | Path, *, force: bool = False, progress: bool | None = None,
                **overrides) -> tuple[PointerNet, checkpoints.Checkpoint]:
     """Train the hull Ptr-Net with `HullRecipe` (fields overridable), evaluate it on fixed
     sets and save weights, config and metrics to `out`. Returns (model, checkpoint)."""
-    out = check_output_path(out, force)
+    out = check_writable(out, force)  # before the work, not after it
     recipe = HullRecipe(**overrides)
     setup(recipe.seed)
     model = PointerNet(input_dim=2, hidden=recipe.hidden, mask="cycle",
