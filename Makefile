@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 PYTEST_NB := --nbval-lax --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: help venv test test-threads test-fast book lab exercises bench bench-papers check-site clean
+.PHONY: help venv test test-threads test-fast book lab exercises reading-map bench bench-papers check-site clean
 
 help:
 	@echo "make book       build the website into book/_build/html (from committed notebooks)"
 	@echo "make test       run the whole test suite (unit, notebooks, exercise sync)"
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make exercises  regenerate exercises/ from solutions/ (FORCE=1 to overwrite edits)"
+	@echo "make reading-map  rebuild book/reading-map.md and its figure from book/reading_map.yml"
 	@echo "make bench      time every lesson and solution notebook -> benchmarks/notebooks.md"
 	@echo "make bench-papers  rerun the chapters' paper checks (long)"
 
@@ -49,6 +50,9 @@ lab: $(STAMP)
 exercises: $(STAMP)
 	$(PY) tools/exercises.py $(if $(FORCE),--force)
 
+reading-map: $(STAMP)
+	$(PY) tools/reading_map.py
+
 bench: $(STAMP)
 	$(PY) tools/bench.py $(if $(WITH_TEST),--with-test)
 
@@ -58,6 +62,7 @@ bench-papers: $(STAMP)
 	$(PY) -m minimem.memn2n bench --tasks $$(seq 1 20) --runs 3 --jobs 2 --json benchmarks/ch01_babi_real.json
 	$(PY) -m minimem.pointer bench
 	$(PY) -m minimem.compiler bench
+	$(PY) -m minimem.looped bench
 
 clean:
 	rm -rf book/_build book/_vendor
