@@ -8,14 +8,13 @@ an exercise cannot be passed by calling its answer key.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, Callable
-from unittest import mock
 
 import numpy as np
 import torch
 
 from minimem import pointer
+from minimem.checks._answer_key import answer_key_off
 from minimem.checks._framework import (CheckResult, differences, hint, register_hints, run_check,
                                        seeded_tensors)
 from minimem.data import geometry
@@ -59,28 +58,6 @@ register_hints("2.4", [
     "Join the two chains without repeating their end points, map corners back to the lowest "
     "index of equal points, and rotate the list so the lowest index comes first.",
 ])
-
-
-def _own_work(fn: Callable, exercise: str, *targets: tuple[Any, str]) -> Callable:
-    """`fn`, run with each (module, name) of `targets` replaced by a stub that raises."""
-
-    def stub_for(name: str) -> Callable:
-        def stub(*args, **kwargs):
-            raise NotImplementedError(f"{exercise} asks you to write this yourself; {name} is the "
-                                      "library's answer, so it is switched off during the check")
-        return stub
-
-    answer = {getattr(module, name): name for module, name in targets}
-
-    def run(*args, **kwargs):
-        if fn in answer:  # the library function itself, handed in as the learner's
-            return stub_for(answer[fn])()
-        with contextlib.ExitStack() as stack:
-            for module, name in targets:
-                stack.enter_context(mock.patch.object(module, name, stub_for(name)))
-            return fn(*args, **kwargs)
-
-    return run
 
 
 def _reference_scores(e, d, W1, W2, v, mask=None) -> torch.Tensor:
@@ -131,7 +108,7 @@ def check_greedy_decode(fn: Callable) -> CheckResult:
     x5, x8 = (torch.rand(b, n, 1, generator=torch.Generator().manual_seed(n)) for b, n in ((3, 5), (2, 8)))
     answers = [(mod, name) for mod in (pointer, decode) for name in ("greedy", "beam_search")]
     return run_check(
-        "greedy_decode", _own_work(fn, "Exercise 2.2", *answers),
+        "greedy_decode", answer_key_off(fn, "Exercise 2.2", answers),
         lambda model, x: torch.tensor(decode.greedy(model, x)),
         {"untrained sorter, N = 5": [((_sorter(0), x5), {}), ((_sorter(1), x5), {})],
          "N = 8": [((_sorter(2), x8), {})]},
@@ -158,7 +135,7 @@ def check_area_coverage(fn: Callable) -> CheckResult:
 
     answers = [(geometry, name) for name in ("area_coverage", "polygon_area", "polygon_areas")]
     return run_check(
-        "area_coverage", _own_work(fn, "Exercise 2.3", *answers), reference,
+        "area_coverage", answer_key_off(fn, "Exercise 2.3", answers), reference,
         {"valid predictions": cases, "invalid predictions score 0": invalid},
         arg_names=("points", "predicted", "truth"),
         exercise="2.3",
@@ -177,7 +154,7 @@ def check_convex_hull(fn: Callable) -> CheckResult:
     )]
     answers = [(geometry, name) for name in ("convex_hull", "hull_sequence")]
     return run_check(
-        "convex_hull", _own_work(fn, "Exercise 2.4", *answers), geometry.convex_hull,
+        "convex_hull", answer_key_off(fn, "Exercise 2.4", answers), geometry.convex_hull,
         {"random point sets": random_sets, "collinear and duplicate points": tricky},
         arg_names=("points",), compare=lambda e, r: differences(list(e), list(map(int, r))),
         exercise="2.4",
