@@ -100,6 +100,36 @@ def test_stub_forms_and_markdown_answers(tmp_path):
     assert ex.cells[4].source == "raise NotImplementedError('Write g.')"
 
 
+def test_the_tags_that_collapse_answers_on_the_website_stay_in_the_solutions(tmp_path):
+    nb = solution_notebook(
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION task: Write x.\nx = 1\n### END SOLUTION",
+                                  metadata={"tags": ["hide-input"]}),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION\ny = 2\n### END SOLUTION\nprint(y)",
+                                  metadata={"tags": ["nbval-check-output", "hide-input"]}),
+        nbformat.v4.new_code_cell("draw()  # a helper the exercise hides too",
+                                  metadata={"tags": ["hide-input"]}),
+        nbformat.v4.new_markdown_cell("<details>\n<summary>Show the worked answer</summary>\n\n"
+                                      "Blue.\n\n</details>", metadata={"tags": ["solution"]}),
+    )
+    write(tmp_path / "solutions", "01_t.ipynb", nb)
+    course.generate(tmp_path / "solutions", tmp_path / "exercises")
+    ex = nbformat.read(tmp_path / "exercises" / "01_t.ipynb", as_version=4)
+    assert "tags" not in ex.cells[0].metadata  # the learner sees the stub
+    assert ex.cells[1].metadata.tags == ["nbval-check-output"]
+    assert ex.cells[2].metadata.tags == ["hide-input"]  # no answer in it: left as it is
+    assert ex.cells[3].source == course.ANSWER_BOX and "details" not in ex.cells[3].source
+    assert nbformat.read(tmp_path / "solutions" / "01_t.ipynb", as_version=4) == nb  # untouched
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.name)
+def test_no_exercise_hides_a_stub(solution):
+    ex = nbformat.read(ROOT / "exercises" / solution.name, as_version=4)
+    hidden = [index for index, cell in enumerate(ex.cells)
+              if "NotImplementedError" in cell.source
+              and set(cell.metadata.get("tags", [])) & set(course.HIDING_TAGS)]
+    assert not hidden, f"exercises/{solution.name}: stubs hidden in cells {hidden}"
+
+
 def test_an_edited_exercise_is_kept_unless_forced(tmp_path):
     nb = solution_notebook(nbformat.v4.new_code_cell("### BEGIN SOLUTION\nz = 1\n### END SOLUTION"))
     write(tmp_path / "solutions", "02_y.ipynb", nb)

@@ -52,3 +52,34 @@ def test_exercises_state_difficulty_and_time(path):
     assert len(headers) >= 3
     for header in headers:
         assert "difficulty" in header and "minutes" in header, header.splitlines()[0]
+
+
+# Solutions are one click away but not in the way (STYLE.md). On the website (myst-nb 1.x) a
+# code cell tagged hide-input shows a collapsed source with a toggle and its output in full.
+# myst-nb ignores the tags of markdown cells, so a worked answer is wrapped in <details>, which
+# the book and JupyterLab both show collapsed (a MyST {dropdown} would be raw text in Lab).
+# tools/exercises.py drops the tags from the exercise version; a worked answer becomes a box.
+BEGIN = "### BEGIN SOLUTION"
+DETAILS = re.compile(r"\A<details>\n<summary>[^\n]+</summary>\n\n.*\S\n\n</details>\Z", re.S)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_answer_code_is_collapsed_on_the_website(path):
+    missing = [f"solutions/{path.name}, cell {index}: a code cell with a '{BEGIN}' block needs "
+               f"the cell tag 'hide-input' (its source collapses on the website, its output "
+               f"stays visible)" for index, cell in enumerate(cells(path))
+               if cell["cell_type"] == "code" and BEGIN in source(cell)
+               and "hide-input" not in cell["metadata"].get("tags", [])]
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_worked_answers_are_collapsed(path):
+    open_answers = [f"solutions/{path.name}, cell {index}: wrap the worked answer as "
+                    "'<details>\\n<summary>Show the worked answer</summary>\\n\\n…\\n\\n</details>' "
+                    "(myst-nb ignores tags on markdown cells; the blank lines let the text inside "
+                    "render as Markdown)" for index, cell in enumerate(cells(path))
+                    if cell["cell_type"] == "markdown"
+                    and "solution" in cell["metadata"].get("tags", [])
+                    and not DETAILS.match(source(cell).strip())]
+    assert not open_answers, "\n".join(open_answers)

@@ -16,6 +16,12 @@ shows them after a wrong answer or on request. `hint:` is kept for older noteboo
 markdown cell tagged `solution` (a worked answer to an open question) becomes an empty answer
 box. Outputs are cleared.
 
+On the website a solution is one click away but not in the way: in `solutions/`, each code
+cell holding an answer block carries the myst-nb tag `hide-input` (collapsed source, the
+checker's output visible), and each worked answer is wrapped in `<details>` (collapsed in the
+book and in JupyterLab alike); a test (`tests/test_notebook_conventions.py`) insists on both.
+The generator drops those hiding tags from the exercise version, so learners see their stubs.
+
 The generator records a hash of what it wrote in the notebook's metadata. When the exercise
 file on disk no longer matches that hash, a learner has edited it, and it is left alone
 unless `force=True` (`--force`).
@@ -44,6 +50,7 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 DEFAULT_HINT = "Exercise: replace this line with your code."
 ANSWER_BOX = "**Your answer:** *write it here.*"
 METADATA_KEY = "minimem"
+HIDING_TAGS = ("hide-input", "hide-cell", "remove-input", "remove-cell")  # solutions/ only
 
 
 class ExerciseError(ValueError):
@@ -102,6 +109,8 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
         where = f"{name}, cell {index}"
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
+            if BEGIN in cell.source:
+                _drop_tags(cell, HIDING_TAGS)  # a learner must see the stub they fill in
             cell.source = strip_cell_source(cell.source, where)
             cell.outputs, cell.execution_count = [], None
         elif "solution" in cell.metadata.get("tags", []):
@@ -112,6 +121,15 @@ def make_exercise(solution: nbformat.NotebookNode, name: str) -> nbformat.Notebo
                                 f"the markdown cell 'solution' instead")
     nb.metadata[METADATA_KEY] = {"generated_from": name, "sources_sha256": sources_hash(nb)}
     return nb
+
+
+def _drop_tags(cell: nbformat.NotebookNode, tags: tuple[str, ...]) -> None:
+    """Remove `tags` from a cell's metadata (and the tag list itself when nothing is left)."""
+    kept = [t for t in cell.metadata.get("tags", []) if t not in tags]
+    if kept:
+        cell.metadata["tags"] = kept
+    else:
+        cell.metadata.pop("tags", None)
 
 
 def learner_edited(path: Path) -> bool:
