@@ -11,7 +11,8 @@ machine `subleq.run`, instruction by instruction's end state (memory, pc, steps)
 - on every named program of `programs.PROGRAMS`, over inputs in its documented range;
 
 and reports, per machine size, layers, heads, d_model, MLP width, parameters, instructions
-per second (cards in batches of 1,000, float32, on this machine's threads), and the smallest
+per second (cards in batches of 1,000, float32, one torch thread unless $MINIMEM_THREADS says
+otherwise), and the smallest
 softmax sharpness λ that stays exact — measured, and the bound predicted from the leak
 (see `predicted_lam`). Writes `benchmarks/ch05_looped.md` and `.json`.
 """
@@ -27,12 +28,13 @@ import time
 import torch
 
 from minimem.files import atomic_write
+from minimem.training import set_threads
 
 from . import subleq
 from .machine import LoopedTransformer
 from .programs import PROGRAMS
 
-PAPER_LAYERS = 13  # Giannou et al. 2023, the SUBLEQ construction (abstract, section 5)
+PAPER_LAYERS = 13  # Giannou et al. 2023, abstract: their looped computer is a 13-layer transformer
 SIZES = ((8, 8), (16, 16), (32, 32))  # (instructions, memory cells)
 
 
@@ -148,7 +150,9 @@ def measured_lam(N: int, M: int, count: int = 500, seed: int = 0) -> float:
 
 
 def run(count: int = 10_000, out: str = "benchmarks/ch05_looped.md", seed: int = 0) -> dict:
-    """Everything above; writes the markdown table and the JSON beside it."""
+    """Everything above; writes the markdown table and the JSON beside it. Threads: one, or
+    $MINIMEM_THREADS (`training.set_threads`)."""
+    set_threads()
     start = time.perf_counter()
     batch = random_batch(random.Random(seed), count, 8, 8, 32)
     agree, _ = agreements(LoopedTransformer(8, 8), batch)
@@ -200,12 +204,12 @@ def report(r: dict) -> str:  # long: one markdown template, read top to bottom
           f"{s['heads']} | {s['d_model']} | {s['d_ff']} | {s['params']:,} ({s['nonzero']:,}) | "
           f"{s['agree']} / {s['programs']} | {s['per_second']:,.0f} |" for s in r["sizes"]],
         "",
-        f"The paper's construction needs {PAPER_LAYERS} layers per loop iteration; ours needs "
-        f"{r['sizes'][0]['layers']}: fetch the instruction, read both operands, write the result "
+        f"The paper's looped computer is a {PAPER_LAYERS}-layer transformer (its abstract); ours "
+        f"has {r['sizes'][0]['layers']} layers per loop iteration: fetch the instruction, read both operands, write the result "
         "— three reads or writes that depend on each other, so three attention layers — with "
         "the arithmetic, the branch, the program counter and the clean-up in the MLPs between "
-        "them. The paper's machine is more general (its cards hold vectors and matrices, its "
-        "instructions include function calls); ours runs 8-bit SUBLEQ only.",
+        "them. The paper's machine does far more (its instructions work on vectors and matrices "
+        "and include function calls and non-linear functions); ours runs 8-bit SUBLEQ only.",
         "",
         "## How sharp must the softmax be? (smallest exact λ, 8 instructions)",
         "",
