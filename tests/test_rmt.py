@@ -1,0 +1,103 @@
+"""The Recurrent Memory Transformer (chapter 06) and its tasks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from minimem.data.sequences import (IGNORE, LETTER0, MARK, QUERY, SEQ_VOCAB, TASKS,
+                                    memory_task)
+from minimem.rmt import RecurrentMemoryTransformer, RMTRecipe, accuracy, build
+from minimem.transformer import Transformer, TransformerConfig
+
+
+def small(m: int = 2, S: int = 4, bptt: int | None = None) -> RecurrentMemoryTransformer:
+    torch.manual_seed(0)
+    config = TransformerConfig(vocab_size=len(SEQ_VOCAB), d_model=16, num_heads=2, num_layers=1,
+                               causal=False, max_len=2 * m + S)
+    return RecurrentMemoryTransformer(Transformer(config), m, S, bptt)
+
+
+def test_shapes_segments_and_memories():
+    model = small()
+    out = model(torch.randint(0, len(SEQ_VOCAB), (3, 10)))  # segments of 4, 4 and 2 tokens
+    assert out.logits.shape == (3, 10, len(SEQ_VOCAB))
+    assert [tuple(m.shape) for m in out.memories] == [(3, 2, 16)] * 4
+    assert [maps[0].shape[-1] for maps in out.attentions] == [8, 8, 6]
+
+
+def test_the_memory_carries_the_first_segment_to_the_last():
+    model = small()
+    idx = torch.randint(0, len(SEQ_VOCAB), (1, 12))
+    changed = idx.clone()
+    changed[0, 0] = (idx[0, 0] + 1) % len(SEQ_VOCAB)
+    last = slice(8, 12)
+    assert not torch.allclose(model(idx).logits[:, last], model(changed).logits[:, last])
+
+
+def test_without_memory_segments_are_independent():
+    model = small(m=0)
+    idx = torch.randint(0, len(SEQ_VOCAB), (2, 12))
+    changed = idx.clone()
+    changed[:, :4] = (idx[:, :4] + 1) % len(SEQ_VOCAB)
+    assert torch.equal(model(idx).logits[:, 4:], model(changed).logits[:, 4:])
+    alone = model.backbone(idx[:, 8:]).logits  # the last segment, run on its own
+    assert torch.allclose(model(idx).logits[:, 8:], alone, atol=1e-6)
+
+
+@pytest.mark.parametrize("bptt, reaches_first", [(None, True), (1, False), (2, False), (3, True)])
+def test_truncated_backpropagation(bptt, reaches_first):
+    """Gradients of segment 3's outputs reach segment 1's tokens only through a memory that
+    was not detached: bptt_segments=k cuts the chain at segments k, 2k, … (0-based)."""
+    model = small(bptt=bptt)
+    idx = torch.tensor([[1, 2, 3, 4] + list(range(5, 13))])  # ids 1-4 only in segment 1
+    model(idx).logits[:, 8:].sum().backward()
+    first = model.backbone.tok_emb.weight.grad[1:5].abs().sum()
+    assert bool(first > 0) == reaches_first
+
+
+def test_bad_arguments_get_clear_errors():
+    config = TransformerConfig(vocab_size=5, d_model=8, num_heads=2, max_len=8, causal=False)
+    with pytest.raises(ValueError, match="max_len is 8"):
+        RecurrentMemoryTransformer(Transformer(config), 3, 4)
+    with pytest.raises(TypeError, match="backbone"):
+        RecurrentMemoryTransformer(torch.nn.Linear(2, 2), 1, 4)
+    with pytest.raises(TypeError, match="idx"):
+        small()(torch.zeros(1, 4))
+    with pytest.raises(ValueError, match="task must be one of"):
+        memory_task("sort", 2, 3, 8)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        RMTRecipe(kind="lstm")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_tasks_ask_across_segments(task):
+    inputs, targets = memory_task(task, 50, 4, 16, rng=1)
+    assert inputs.shape == targets.shape == (50, 64)
+    scored = targets != IGNORE
+    assert scored.any(axis=1).all()
+    assert not scored[:, :16].any()  # nothing is asked in the first segment
+    if task in ("copy", "reverse"):
+        digits = inputs[:, :32]
+        assert np.array_equal(targets[:, 32:], digits if task == "copy" else digits[:, ::-1])
+    if task == "retrieval":
+        for b in range(5):
+            for pos in np.flatnonzero(scored[b]):
+                assert inputs[b, pos - 1] == QUERY and inputs[b, pos] >= LETTER0
+                where = np.flatnonzero(inputs[b, :48] == inputs[b, pos])
+                assert len(where) == 1 and inputs[b, where[0] + 1] == targets[b, pos]
+    if task == "passkey":
+        marks = [np.flatnonzero(row == MARK) for row in inputs]
+        assert all(len(m) == 1 and m[0] + 2 < 48 for m in marks)
+        for b, m in enumerate(marks):
+            assert list(targets[b, -2:]) == list(inputs[b, m[0] + 1: m[0] + 3])
+
+
+def test_untrained_models_score_and_the_curriculum_steps():
+    recipe = RMTRecipe(task="retrieval", curriculum=((2, 3), (4, 2)), max_segments=4)
+    assert [recipe.segments_at(s) for s in range(1, 7)] == [2, 2, 2, 4, 4, 4]
+    for kind in ("rmt", "no-memory", "full"):
+        recipe.kind = kind
+        result = accuracy(build(recipe), recipe, 4, count=20)
+        assert result["count"] == 80 and 0 <= result["accuracy"] <= 1
