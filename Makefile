@@ -6,10 +6,11 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 PYTEST_NB := --nbval-lax --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: help venv test test-threads test-fast book lab exercises reading-map bench bench-papers check-site clean
+.PHONY: help venv test test-threads test-fast book lab exercises reading-map bench bench-papers check-site pdf clean
 
 help:
 	@echo "make book       build the website into book/_build/html (from committed notebooks)"
+	@echo "make pdf        print the built website into book/_build/minimem.pdf (after make book)"
 	@echo "make test       run the whole test suite (unit, notebooks, exercise sync)"
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make exercises  regenerate exercises/ from solutions/ (FORCE=1 to overwrite edits)"
@@ -43,6 +44,11 @@ book: $(STAMP)
 
 check-site: $(STAMP)
 	$(PY) tools/check_site.py book/_build/html
+
+# The built site (make book first), printed page by page by headless Chromium, one PDF with
+# a bookmark per page of book/_toc.yml.
+pdf: $(STAMP)
+	$(PY) tools/pdf.py
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/00_attention.ipynb
