@@ -42,7 +42,9 @@ book: $(STAMP)
 	bash tools/vendor_js.sh
 	$(PY) tools/build_book.py
 
+# Needs node/npm once: axe-core (package-lock.json) audits every page for accessibility.
 check-site: $(STAMP)
+	@test -d node_modules/axe-core || npm ci --no-audit --no-fund --silent
 	$(PY) tools/check_site.py book/_build/html
 
 # The built site (make book first), printed page by page by headless Chromium, one PDF with
