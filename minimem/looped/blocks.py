@@ -2,8 +2,9 @@
 
 Giannou et al. (2023), "Looped Transformers as Programmable Computers",
 https://arxiv.org/abs/2301.13196: attention moves data between columns of the punch card by
-matching binary addresses (their section 3, "read/write"), and ReLU MLPs do the arithmetic,
-the branch condition and the program counter (sections 4–5). One pass of our three layers
+matching binary addresses (reads and writes), and ReLU MLPs do the arithmetic, the branch
+condition and the program counter. The layers below are our own, smaller construction for
+8-bit SUBLEQ, not the paper's. One pass of our three layers
 executes the instruction at pc, `memory[b] -= memory[a]; pc = c if memory[b] <= 0 else pc + 1`:
 
     layer 1  attention  read_instruction      scratchpad ← a, b, c, next of instruction pc

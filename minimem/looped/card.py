@@ -1,7 +1,7 @@
 """The punch card: a SUBLEQ machine's whole state as one matrix (Chapter 05).
 
 Giannou et al. (2023), "Looped Transformers as Programmable Computers",
-https://arxiv.org/abs/2301.13196, section 3: the transformer's input is a "punch card" whose
+https://arxiv.org/abs/2301.13196: the transformer's input is a "punch card" whose
 columns are a scratchpad, the memory and the instructions, and whose rows hold, besides the
 data, a binary positional code — the address by which attention finds a column. Ours:
 
