@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import traceback
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -251,8 +252,7 @@ def _first_failure(learner: Callable[..., Any], reference: Callable[..., Any],
         except NotImplementedError:
             raise
         except Exception as error:  # a learner's bug: explain it, don't crash the notebook
-            frame = traceback.extract_tb(error.__traceback__)[-1]
-            where = f" (line {frame.lineno}: {frame.line})" if frame.line else ""
+            where = _learner_line(error)
             return (index, args, kwargs, expected,
                     f"raised {type(error).__name__}: {error}{where}", None)
         if received is None and expected is not None:
@@ -266,6 +266,19 @@ def _first_failure(learner: Callable[..., Any], reference: Callable[..., Any],
         if problem:
             return index, args, kwargs, expected, received, problem
     return None
+
+
+def _learner_line(error: Exception) -> str:
+    """" (line N: code)" of the last frame of the traceback outside the minimem package and
+    installed libraries (torch, numpy) — the learner's own line — or "" if there is none."""
+    package = str(Path(__file__).resolve().parent.parent)
+
+    def theirs(filename: str) -> bool:
+        path = str(Path(filename).resolve())
+        return not path.startswith(package) and "-packages" not in path
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if theirs(f.filename) and f.line]
+    return f" (line {frames[-1].lineno}: {frames[-1].line})" if frames else ""
 
 
 def seeded_tensors(seed: int, *shapes: tuple[int, ...]) -> list[torch.Tensor]:
