@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 PYTEST_NB := --nbval-lax --nbval-sanitize-with tests/sanitize.cfg
 
-.PHONY: help venv test test-threads test-fast book lab exercises reading-map bench bench-papers check-site pdf clean
+.PHONY: help venv test test-threads test-fast book lab exercises reading-map bench bench-papers check-site pdf classroom clean
 
 help:
 	@echo "make book       build the website into book/_build/html (from committed notebooks)"
@@ -14,6 +14,7 @@ help:
 	@echo "make test       run the whole test suite (unit, notebooks, exercise sync)"
 	@echo "make lab        open the course in JupyterLab"
 	@echo "make exercises  regenerate exercises/ from solutions/ (FORCE=1 to overwrite edits)"
+	@echo "make classroom  write the exercises as an nbgrader course into build/classroom (FORCE=1 to regenerate)"
 	@echo "make reading-map  rebuild book/reading-map.md and its figure from book/reading_map.yml"
 	@echo "make bench      time every lesson and solution notebook -> benchmarks/notebooks.md"
 	@echo "make bench-papers  rerun the chapters' paper checks (long)"
@@ -24,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,book,lab]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,book,lab,classroom]'
 	@touch $(STAMP)
 
 # MINIMEM_PROGRESS=0: no progress bars in test logs (notebook kernels inherit it too).
@@ -57,6 +58,11 @@ lab: $(STAMP)
 
 exercises: $(STAMP)
 	$(PY) tools/exercises.py $(if $(FORCE),--force)
+
+# The exercises as an nbgrader course (book/instructors.md). OUT=dir writes elsewhere,
+# CHAPTERS="00 01" picks chapters, FORCE=1 regenerates an existing course's files.
+classroom: $(STAMP)
+	$(PY) tools/classroom.py $(if $(OUT),--out $(OUT)) $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(if $(FORCE),--force)
 
 reading-map: $(STAMP)
 	$(PY) tools/reading_map.py
