@@ -204,6 +204,9 @@ def report(r: dict) -> str:  # long: one markdown template, read top to bottom
           f"{s['heads']} | {s['d_model']} | {s['d_ff']} | {s['params']:,} ({s['nonzero']:,}) | "
           f"{s['agree']} / {s['programs']} | {s['per_second']:,.0f} |" for s in r["sizes"]],
         "",
+        "Speeds depend on the machine and its load: on the shared 2-core development VM, with "
+        "other jobs running, they vary several-fold between runs; compare sizes within one run.",
+        "",
         f"The paper's looped computer is a {PAPER_LAYERS}-layer transformer (its abstract); ours "
         f"has {r['sizes'][0]['layers']} layers per loop iteration: fetch the instruction, read both operands, write the result "
         "— three reads or writes that depend on each other, so three attention layers — with "
