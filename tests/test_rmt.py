@@ -101,3 +101,29 @@ def test_untrained_models_score_and_the_curriculum_steps():
         recipe.kind = kind
         result = accuracy(build(recipe), recipe, 4, count=20)
         assert result["count"] == 80 and 0 <= result["accuracy"] <= 1
+
+
+def test_checkpoint_round_trip_and_eval_command(tmp_path):
+    from minimem.rmt.__main__ import main
+    from minimem.rmt.train import load, save
+    from minimem.training import History
+
+    recipe = RMTRecipe(task="copy", d_model=16, num_heads=2, d_ff=32, num_layers=1,
+                       curriculum=((2, 1),))
+    model = build(recipe)
+    history = History(loss=[1.0])
+    history.log_eval(1, {"seconds": 0.5})
+    path = tmp_path / "copy.pt"
+    save(str(path), model, recipe, history)
+    again, recipe_again = load(path)
+    assert recipe_again == recipe
+    idx = torch.randint(0, len(SEQ_VOCAB), (2, 32))
+    assert torch.equal(again(idx).logits, model.eval()(idx).logits)
+    out = tmp_path / "result.json"
+    main(["eval", "--task", "copy", "--segments", "2", "--checkpoint", str(path),
+          "--count", "10", "--json", str(out)])
+    import json
+    result = json.loads(out.read_text())
+    assert result["count"] == 10 and 0 <= result["accuracy"] <= 1 and result["segments"] == 2
+    with pytest.raises(SystemExit):
+        main(["eval", "--task", "passkey", "--segments", "2", "--checkpoint", str(path)])

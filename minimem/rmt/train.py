@@ -11,6 +11,7 @@ grows the number of segments) is the one that worked in CPU prototypes
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from minimem import checkpoints
 from minimem.data.sequences import IGNORE, SEQ_VOCAB, memory_task
 from minimem.training import History, fit
 from minimem.transformer import Transformer, TransformerConfig
@@ -106,7 +108,9 @@ def loss_fn(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> torch.
 
 
 def train(recipe: RMTRecipe, progress: bool | None = None) -> tuple[nn.Module, History]:
-    """Train the recipe's model for recipe.steps steps; the batches are seeded."""
+    """Train the recipe's model for recipe.steps steps; the batches are seeded. The seconds
+    spent go to `history.evals["seconds"]`."""
+    start = time.perf_counter()
     model = build(recipe)
     rng = np.random.default_rng(recipe.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr)
@@ -115,6 +119,7 @@ def train(recipe: RMTRecipe, progress: bool | None = None) -> tuple[nn.Module, H
                   lr_at=lambda step: recipe.lr * min(1.0, step / recipe.warmup),
                   clip_grad_norm=recipe.clip, progress=progress,
                   desc=f"{recipe.kind} {recipe.task}")
+    history.log_eval(recipe.steps, {"seconds": time.perf_counter() - start})
     return model, history
 
 
@@ -134,6 +139,30 @@ def accuracy(model: nn.Module, recipe: RMTRecipe, num_segments: int, count: int 
     return {"accuracy": correct / total, "count": total}
 
 
-def describe(recipe: RMTRecipe) -> dict:
-    """The recipe as plain data (what a checkpoint's config stores)."""
-    return asdict(recipe)
+def save(path: str, model: nn.Module, recipe: RMTRecipe, history: History) -> None:
+    """The course's checkpoint format: weights, the recipe that rebuilds the model, and the
+    final loss and training time."""
+    config = asdict(recipe) | {"curriculum": [list(stage) for stage in recipe.curriculum]}
+    checkpoints.save(path, model, config, {"loss": round(history.last("loss"), 5),
+                                           "seconds": round(history.last("seconds"), 1)})
+
+
+def load(path) -> tuple[nn.Module, RMTRecipe]:
+    """A saved model (eval mode) and its recipe."""
+    ckpt = checkpoints.load(path)
+    if ckpt.kind not in ("RecurrentMemoryTransformer", "FullAttention"):
+        raise ValueError(f"{path} holds a {ckpt.kind}, not a chapter-06 model")
+    recipe = RMTRecipe(**ckpt.config)
+    model = build(recipe)
+    model.load_state_dict(ckpt.state_dict)
+    return model.eval(), recipe
+
+
+# The committed recipes (what `python -m minimem.rmt train` runs), one per task.
+RECIPES: dict[str, RMTRecipe] = {
+    "copy": RMTRecipe(task="copy", curriculum=((2, 500), (3, 2500))),
+    "reverse": RMTRecipe(task="reverse", curriculum=((2, 500), (3, 2500))),
+    "retrieval": RMTRecipe(task="retrieval", curriculum=((2, 1000), (3, 1000), (4, 1000))),
+    "passkey": RMTRecipe(task="passkey", num_mem_tokens=4,
+                         curriculum=((2, 300), (4, 300), (8, 600))),
+}
