@@ -4,6 +4,7 @@
     python -m minimem.rmt train --task copy [--model rmt] [--seed 0] --save FILE [--force]
     python -m minimem.rmt eval  --task copy --segments 3 [--model rmt] [--checkpoint FILE]
                                 [--count 500] [--seed 1234] [--json OUT]
+    python -m minimem.rmt bench [--count 500] [--out benchmarks/ch06_rmt.md]
 
 `train` runs the task's committed recipe (`minimem.rmt.train.RECIPES`) and saves the model in
 the course's checkpoint format; the shipped checkpoints (`rmt_<task>_<model>.pt`) were made
@@ -23,6 +24,7 @@ from minimem.data.sequences import TASKS
 from minimem.files import atomic_write, check_writable
 from minimem.training import set_threads
 
+from . import bench
 from .train import KINDS, RECIPES, accuracy, load, save, train
 
 
@@ -44,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--count", type=int, default=500, help="test inputs (default 500)")
     e.add_argument("--seed", type=int, default=1234, help="test data seed")
     e.add_argument("--json", help="write the result here too")
+    b = commands.add_parser("bench", help="accuracy of the shipped models; cost vs length")
+    b.add_argument("--count", type=int, default=500, help="test inputs per cell (default 500)")
+    b.add_argument("--out", default="benchmarks/ch06_rmt.md", help="markdown; JSON beside it")
     return parser
 
 
@@ -51,6 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
     set_threads()
+    if args.command == "bench":
+        bench.run(count=args.count, out=args.out)
+        return
     if args.command == "train":
         try:
             check_writable(args.save, args.force)
