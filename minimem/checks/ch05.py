@@ -40,8 +40,9 @@ register_hints("5.1", [
 register_hints("5.2", [
     "This is ordinary dot-product attention with the scores multiplied by lam and no 1/sqrt(d): "
     "one score per (query, address) pair, a softmax over the addresses, a weighted sum of values.",
-    "query @ addresses.T gives the (B, n) scores; multiply by lam, take the softmax along the "
-    "last dimension (the n addresses), then multiply the (B, n) weights by the (n, k) values.",
+    "The scores are every query row's dot product with every address row: one matrix product "
+    "of the queries with the transposed addresses, shape (B, n). Scale them by lam, take the "
+    "softmax over the n addresses, and combine the values with those (B, n) weights.",
     "With lam = 50 the scores reach several hundred and exp() of them overflows: compute the "
     "softmax with torch.softmax (it subtracts each row's maximum first) or subtract the maximum "
     "yourself before exponentiating.",
