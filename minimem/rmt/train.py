@@ -163,6 +163,5 @@ RECIPES: dict[str, RMTRecipe] = {
     "copy": RMTRecipe(task="copy", curriculum=((2, 500), (3, 2500))),
     "reverse": RMTRecipe(task="reverse", curriculum=((2, 500), (3, 2500))),
     "retrieval": RMTRecipe(task="retrieval", curriculum=((2, 3000), (3, 1500), (4, 1500))),
-    "passkey": RMTRecipe(task="passkey", num_mem_tokens=4,
-                         curriculum=((2, 300), (4, 300), (8, 600))),
+    "passkey": RMTRecipe(task="passkey", curriculum=((2, 1000), (4, 1000), (8, 1500))),
 }
