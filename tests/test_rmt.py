@@ -127,3 +127,20 @@ def test_checkpoint_round_trip_and_eval_command(tmp_path):
     assert result["count"] == 10 and 0 <= result["accuracy"] <= 1 and result["segments"] == 2
     with pytest.raises(SystemExit):
         main(["eval", "--task", "passkey", "--segments", "2", "--checkpoint", str(path)])
+
+
+SHIPPED_TARGETS = {"copy": (3, 0.99), "retrieval": (4, 0.97), "passkey": (8, 0.97)}
+
+
+@pytest.mark.parametrize("task", sorted(SHIPPED_TARGETS))
+def test_shipped_rmt_checkpoints_remember_across_segments(task):
+    from minimem.checkpoints import FOLDER
+    from minimem.rmt.train import RECIPES, load
+
+    path = FOLDER / f"rmt_{task}_rmt.pt"
+    if not path.exists():
+        pytest.skip(f"{path.name} is not shipped yet")
+    model, recipe = load(path)
+    assert recipe.curriculum == RECIPES[task].curriculum  # made by the committed recipe
+    segments, target = SHIPPED_TARGETS[task]
+    assert accuracy(model, recipe, segments, count=200, seed=99)["accuracy"] >= target
