@@ -65,6 +65,8 @@ def test_bad_arguments_get_clear_errors():
         RecurrentMemoryTransformer(torch.nn.Linear(2, 2), 1, 4)
     with pytest.raises(TypeError, match="idx"):
         small()(torch.zeros(1, 4))
+    with pytest.raises(ValueError, match="at most 9 segments"):
+        memory_task("retrieval", 2, 10, 16)
     with pytest.raises(ValueError, match="task must be one of"):
         memory_task("sort", 2, 3, 8)
     with pytest.raises(ValueError, match="kind must be one of"):

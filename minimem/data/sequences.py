@@ -68,6 +68,7 @@ SEQ_VOCAB = ("_", "?", "#", *"0123456789", *"abcdefghijklmnop")
 BLANK, QUERY, MARK, DIGIT0, LETTER0 = 0, 1, 2, 3, 13
 IGNORE = -100  # target of a position that is not scored (torch's cross-entropy ignore_index)
 TASKS = ("copy", "reverse", "retrieval", "passkey")
+MAX_RETRIEVAL_SEGMENTS = 9  # 2 (N - 1) distinct keys out of the 16 letters
 
 
 def memory_task(task: str, batch_size: int, num_segments: int, segment_len: int,
@@ -92,6 +93,9 @@ def memory_task(task: str, batch_size: int, num_segments: int, segment_len: int,
         raise ValueError(f"{task} needs num_segments >= {low}, got {num_segments!r}")
     if segment_len < (5 if task == "passkey" else 4) or (task == "retrieval" and segment_len < 8):
         raise ValueError(f"segment_len {segment_len} is too short for {task}")
+    if task == "retrieval" and num_segments > MAX_RETRIEVAL_SEGMENTS:
+        raise ValueError(f"retrieval has 16 keys, 2 pairs per segment before the last: at most "
+                         f"{MAX_RETRIEVAL_SEGMENTS} segments, got {num_segments}")
     g = _rng(rng)
     make = {"copy": _copy, "reverse": _copy, "retrieval": _retrieval, "passkey": _passkey}[task]
     return make(g, batch_size, num_segments, segment_len, task == "reverse")

@@ -22,6 +22,7 @@ import time
 import torch
 
 from minimem.checkpoints import FOLDER
+from minimem.data.sequences import MAX_RETRIEVAL_SEGMENTS
 from minimem.files import atomic_write
 from minimem.training import set_threads
 
@@ -71,7 +72,8 @@ def accuracy_table(count: int = 500, segments: tuple[int, ...] = SEGMENTS) -> li
         model, recipe = load(path)
         trained = recipe.curriculum[-1][0]
         for n in segments:
-            if recipe.kind == "full" and n > recipe.max_segments:
+            if (recipe.kind == "full" and n > recipe.max_segments) or (
+                    recipe.task == "retrieval" and n > MAX_RETRIEVAL_SEGMENTS):
                 continue
             result = accuracy(model, recipe, n, count=count)
             rows.append({"task": recipe.task, "model": recipe.kind, "segments": n,
