@@ -4,10 +4,11 @@
 
 Bulatov, Kuratov & Burtsev (2022), https://arxiv.org/abs/2207.06881, argue that a recurrent
 memory makes the cost of a long input linear in its length, where full attention is quadratic.
-`cost` measures it: seconds per token of one forward pass (batch 1, no gradients) and the
-peak memory of a fresh process running it (its maximum resident size minus that of the same
-process on a one-segment input), for the RMT's segment loop and for full attention over the
-whole input, with the same untrained backbone shape. `accuracy_table` scores every shipped
+`cost` measures it: seconds per token of one forward pass (batch 1, no gradients) and how far
+the pass raises the peak resident memory of a fresh process (Linux's VmHWM, reset just before
+the pass), for the RMT's segment loop and for full attention over the whole input, with the
+same untrained backbone shape. Both keep every attention map (`.attentions`), as the lesson's
+plots need. `accuracy_table` scores every shipped
 checkpoint (`rmt_<task>_<model>.pt`) on fresh data at several numbers of segments.
 """
 
@@ -32,22 +33,29 @@ LENGTHS = (128, 512, 2048, 8192)
 SEGMENTS = (2, 3, 4, 6, 8, 12)
 
 _PROBE = """
-import resource, sys, time, torch
+import sys, time, torch
 from minimem.rmt.train import RMTRecipe, build
 torch.set_num_threads(1)
 kind, T, S = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 recipe = RMTRecipe(kind=kind, segment_len=S, num_mem_tokens=16, max_segments=max(T // S, 1))
 model = build(recipe).eval()
 idx = torch.zeros(1, T, dtype=torch.long)
+
+def status(field):  # kB, from the kernel's accounting of this process
+    return int(next(l for l in open("/proc/self/status") if l.startswith(field)).split()[1])
+
 with torch.no_grad():
-    model(idx)
-    start = time.perf_counter(); model(idx); seconds = time.perf_counter() - start
-print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    model(idx)  # warm-up
+    open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current size
+    before = status("VmRSS:")
+    start = time.perf_counter(); out = model(idx); seconds = time.perf_counter() - start
+print(seconds, status("VmHWM:") - before)
 """
 
 
 def _probe(kind: str, length: int, segment_len: int) -> tuple[float, int]:
-    """(seconds of one forward pass, peak resident KiB) in a fresh process."""
+    """(seconds of one forward pass, KiB its peak resident size rose by) in a fresh process:
+    the kernel's peak counter (VmHWM) is reset just before the pass (Linux /proc)."""
     out = subprocess.run([sys.executable, "-c", _PROBE, kind, str(length), str(segment_len)],
                          capture_output=True, text=True, check=True).stdout.split()
     return float(out[0]), int(out[1])
@@ -57,11 +65,10 @@ def cost(lengths: tuple[int, ...] = LENGTHS, segment_len: int = 128) -> list[dic
     """Per length and model ("rmt", "full"): ms per token and extra peak memory in MiB."""
     rows = []
     for kind in ("rmt", "full"):
-        _, base = _probe(kind, segment_len, segment_len)  # one segment: the process's floor
         for T in lengths:
-            seconds, peak = _probe(kind, T, segment_len)
+            seconds, extra = _probe(kind, T, segment_len)
             rows.append({"model": kind, "length": T, "ms_per_token": 1000 * seconds / T,
-                         "extra_mib": max(peak - base, 0) / 1024})
+                         "extra_mib": extra / 1024})
     return rows
 
 
@@ -107,7 +114,7 @@ def report(r: dict) -> str:
               f"{a['accuracy']:.3f} | {a['count']} |" for a in r["accuracy"]]
     lines += ["", "## Cost of one forward pass (batch 1, untrained d = 64, 2 layers; RMT: "
               "segments of 128 tokens, 16 memory tokens)", "",
-              "| model | length | ms per token | extra peak memory (MiB) |", "| --- | --- | --- | --- |"]
+              "| model | length | ms per token | peak memory added by the pass (MiB) |", "| --- | --- | --- | --- |"]
     lines += [f"| {c['model']} | {c['length']} | {c['ms_per_token']:.3f} | {c['extra_mib']:.0f} |"
               for c in r["cost"]]
     lines += ["", "Full attention's time and memory per token grow with the length (its score "
