@@ -68,7 +68,7 @@ def cost(lengths: tuple[int, ...] = LENGTHS, segment_len: int = 128) -> list[dic
         for T in lengths:
             seconds, extra = _probe(kind, T, segment_len)
             rows.append({"model": kind, "length": T, "ms_per_token": 1000 * seconds / T,
-                         "extra_mib": extra / 1024})
+                         "extra_mib": max(extra, 0) / 1024})
     return rows
 
 
