@@ -15,15 +15,16 @@ import re
 import pytest
 
 import reading_map
+import reading_map_data as data
 
-DATA = reading_map.load()
-HAVE_COLLECTION = reading_map.COLLECTION.is_dir()
-NO_COLLECTION = (f"the seed collection {reading_map.COLLECTION} is absent (a learner's clone); "
+DATA = data.load()
+HAVE_COLLECTION = data.COLLECTION.is_dir()
+NO_COLLECTION = (f"the seed collection {data.COLLECTION} is absent (a learner's clone); "
                  "this check needs it")
 
 
 def test_the_data_is_valid():
-    assert reading_map.problems(DATA) == []
+    assert data.problems(DATA) == []
 
 
 def test_every_entry_has_a_known_category_and_a_short_summary():
@@ -31,12 +32,12 @@ def test_every_entry_has_a_known_category_and_a_short_summary():
         assert paper["category"] in DATA["categories"], paper["title"]
         summary = paper["summary"].strip()
         assert summary, paper["title"]
-        assert len(reading_map.sentences(summary)) <= 2, paper["title"]
+        assert len(data.sentences(summary)) <= 2, paper["title"]
 
 
 def test_every_chapter_link_resolves_or_is_marked_planned():
-    root = reading_map.ROOT
-    in_toc = reading_map.toc_files(root)
+    root = data.ROOT
+    in_toc = data.toc_files(root)
     used = {p["chapter"] for p in DATA["papers"] if p.get("chapter") is not None}
     used |= {c for cat in DATA["categories"].values() for c in cat.get("teaches") or []}
     assert used <= set(DATA["chapters"])
@@ -64,13 +65,13 @@ def test_problems_name_the_entry():
     bad["papers"][2]["chapter"] = "99"
     bad["papers"].append(copy.deepcopy(bad["papers"][3]))
     bad["chapters"]["06"] = {"title": "Recurrent Memory Transformer"}  # neither file nor planned
-    found = "\n".join(reading_map.problems(bad))
+    found = "\n".join(data.problems(bad))
     for paper in bad["papers"][:4]:
         assert repr(paper["title"]) in found
     assert "'telepathy'" in found and "3 sentences" in found and "'99'" in found
     assert "appears 2 times" in found and "chapter '06'" in found
-    with pytest.raises(reading_map.ReadingMapError, match="telepathy"):
-        reading_map.validate(bad)
+    with pytest.raises(data.ReadingMapError, match="telepathy"):
+        data.validate(bad)
 
 
 def test_committed_page_is_up_to_date(tmp_path):
@@ -99,24 +100,24 @@ def test_read_collection_handles_the_saved_page(tmp_path):
         "Get trending papers in your email inbox once a day!\nGet trending papers!\n"
         "SubscribeFirst Title\nFirst abstract.\nSecond Title\nSecond abstract.\n",
         encoding="utf-8")
-    assert reading_map.read_collection(tmp_path) == [("First Title", "First abstract."),
+    assert data.read_collection(tmp_path) == [("First Title", "First abstract."),
                                                      ("Second Title", "Second abstract.")]
     (tmp_path / "001_y.txt").write_text("Lonely title\n", encoding="utf-8")
-    with pytest.raises(reading_map.ReadingMapError, match="in pairs"):
-        reading_map.read_collection(tmp_path)
+    with pytest.raises(data.ReadingMapError, match="in pairs"):
+        data.read_collection(tmp_path)
 
 
 @pytest.mark.skipif(not HAVE_COLLECTION, reason=NO_COLLECTION)
 def test_every_paper_of_the_collection_is_placed_exactly_once():
-    collection = reading_map.read_collection(reading_map.COLLECTION)
+    collection = data.read_collection(data.COLLECTION)
     assert len(collection) > 100
-    assert reading_map.coverage_problems(DATA, collection) == []
+    assert data.coverage_problems(DATA, collection) == []
 
 
 @pytest.mark.skipif(not HAVE_COLLECTION, reason=NO_COLLECTION)
 def test_summaries_are_in_our_own_words():
     """No summary shares a run of six words with its paper's abstract."""
-    abstracts = dict(reading_map.read_collection(reading_map.COLLECTION))
+    abstracts = dict(data.read_collection(data.COLLECTION))
 
     def runs(text, n=6):
         words = re.findall(r"[a-z0-9]+", text.lower())

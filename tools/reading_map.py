@@ -28,9 +28,8 @@ from collections import Counter
 from pathlib import Path
 
 
-from reading_map_data import (COLLECTION, DATA, KINDS, ROOT, ReadingMapError, load,  # noqa: F401
-                              read_collection, sentences, toc_files, problems,
-                              coverage_problems, validate)
+from reading_map_data import (COLLECTION, KINDS, ROOT, ReadingMapError, coverage_problems, load,
+                              read_collection, validate)
 
 PAGE = ROOT / "book" / "reading-map.md"
 FIGURE = ROOT / "book" / "figures" / "reading-map.svg"
