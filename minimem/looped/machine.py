@@ -110,7 +110,9 @@ class LoopedTransformer:
 
     def encode(self, program: Sequence, memory: Sequence[int], pc: int = 0) -> torch.Tensor:
         """One program (a list of (a, b, c)) and memory -> its (1, n, D) card, checked."""
-        program, memory = self._check(program, memory, pc, 0)
+        return self._card(*self._check(program, memory, pc, 0), pc)
+
+    def _card(self, program: list, memory: list[int], pc: int) -> torch.Tensor:
         programs, memories = self.pad([program], [memory])
         return self.layout.encode(programs, memories, torch.tensor([pc])).to(self.dtype)
 
@@ -146,7 +148,7 @@ class LoopedTransformer:
               max_steps: int = 100) -> torch.Tensor:
         """(steps + 1, n, D): the card before the first instruction and after each one."""
         program, memory = self._check(program, memory, pc, max_steps)
-        history = [self.encode(program, memory, pc)]
+        history = [self._card(program, memory, pc)]
         while len(history) <= max_steps and 0 <= self.layout.decode_pc(history[-1])[0] < len(program):
             history.append(self.step(history[-1]))
         return torch.cat(history)

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "train":
         try:
             check_writable(args.save, args.force)
-        except (FileExistsError, OSError, ValueError) as error:
+        except (OSError, ValueError) as error:  # exists without --force, no folder, …
             parser.error(str(error))
         recipe = replace(RECIPES[args.task], kind=args.model, seed=args.seed)
         model, history = train(recipe)
