@@ -49,12 +49,24 @@ def test_without_memory_segments_are_independent():
 @pytest.mark.parametrize("bptt, reaches_first", [(None, True), (1, False), (2, False), (3, True)])
 def test_truncated_backpropagation(bptt, reaches_first):
     """Gradients of segment 3's outputs reach segment 1's tokens only through a memory that
-    was not detached: bptt_segments=k cuts the chain at segments k, 2k, … (0-based)."""
+    was not detached: bptt_segments=k keeps the chain through the last k segments only."""
     model = small(bptt=bptt)
     idx = torch.tensor([[1, 2, 3, 4] + list(range(5, 13))])  # ids 1-4 only in segment 1
     model(idx).logits[:, 8:].sum().backward()
     first = model.backbone.tok_emb.weight.grad[1:5].abs().sum()
     assert bool(first > 0) == reaches_first
+
+
+@pytest.mark.parametrize("bptt, reached", [(1, [False, False, False, True]),
+                                           (2, [False, False, True, True]),
+                                           (3, [False, True, True, True]), (4, [True] * 4)])
+def test_truncation_counts_back_from_the_last_segment(bptt, reached):
+    """With 4 segments, the last segment's loss reaches exactly the last `bptt` segments."""
+    model = small(bptt=bptt)
+    idx = torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]).view(1, 16)
+    model(idx).logits[:, 12:].sum().backward()
+    grad = model.backbone.tok_emb.weight.grad.abs().sum(dim=1)  # (V,)
+    assert [bool(grad[1 + 4 * s: 5 + 4 * s].sum() > 0) for s in range(4)] == reached
 
 
 def test_bad_arguments_get_clear_errors():

@@ -16,7 +16,9 @@ decoder variant (its Figure 1):
 so the memory is nothing but m extra rows of attention (chapter 00): the write tokens, last in
 the window, see the whole segment and the old memory; the next segment's tokens read them.
 Gradients flow back through M_s into earlier segments ("backpropagation through time");
-`bptt_segments = k` cuts that chain every k segments (truncated BPTT), which bounds memory use.
+`bptt_segments = k` keeps that chain only through the last k segments (truncated BPTT, as in
+the paper's code: the memory entering any earlier segment is detached). It bounds the cost of
+the backward pass; a loss in an early segment still trains that segment itself.
 W is a learned offset that tells the write tokens apart from the read tokens (our choice; the
 paper's write tokens are the memory embeddings placed at the end, positions telling them apart).
 
@@ -94,9 +96,10 @@ class RecurrentMemoryTransformer(nn.Module):
         validate.tensor("idx", idx, dims=2, kind="long", nonempty=True)
         memory = self.memory.expand(idx.shape[0], -1, -1)  # (B, m, D)
         logits, memories, attentions = [], [memory], []
-        for k, segment in enumerate(self.segments(idx.shape[1])):
-            if self.bptt_segments and k and k % self.bptt_segments == 0:
-                memory = memory.detach()  # truncated BPTT: no gradient into older segments
+        segments = self.segments(idx.shape[1])
+        for k, segment in enumerate(segments):
+            if self.bptt_segments and 0 < k <= len(segments) - self.bptt_segments:
+                memory = memory.detach()  # truncated BPTT: only the last k segments get gradients
             seg_logits, memory, maps = self.step(memory, idx[:, segment])
             logits.append(seg_logits)
             memories.append(memory)
