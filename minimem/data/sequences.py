@@ -79,8 +79,9 @@ def memory_task(task: str, batch_size: int, num_segments: int, segment_len: int,
     - copy / reverse: the first half holds T/2 random digits, the second half blanks, where the
       digits must come back in order (copy) or reversed (reverse). Scored per sequence.
     - retrieval: the first N - 1 segments hold key–value pairs "k v" (distinct letter keys,
-      digit values, 2 per segment, blanks between); the last segment asks "? k" for up to
-      4 of them, and the value is the target at the key's position. Scored per query.
+      digit values, 2 per segment at offsets 0 and S // 2, blanks between); the last segment
+      asks "? k" for min(4, pairs, S // 2) different stored keys, question q at offsets 2q and
+      2q + 1, and the value is the target at the key's position. Scored per query.
     - passkey: letters and distractor digits as filler; "# d d" (the marker, then two digits)
       somewhere before the last segment; the last two positions are blanks that must read the
       two digits after the marker. Scored per sequence.
