@@ -4,7 +4,8 @@ Chapter 02 (Pointer Networks, Vinyals et al., 2015) uses `sort_task`: a list of 
 whose answer is the order in which to read them so they come out sorted — an output made of
 positions of the input, so its "vocabulary" grows with the input length. Chapter 06 (the
 Recurrent Memory Transformer) uses `memory_task`: copy, reverse, associative retrieval and
-passkey, whose answers lie segments away from what they depend on. Every function is pure: give it a seed or a NumPy `Generator`.
+passkey, whose answers lie segments away from what they depend on. Every function is pure:
+give it a seed or a NumPy `Generator`.
 
 Shapes: B examples per batch, N items per example.
 """
@@ -61,7 +62,7 @@ def sort_task_variable(
     return sort_task(batch_size, int(g.integers(n_min, n_max + 1)), g)
 
 
-# --- Chapter 06: tasks whose answer lies segments away (Bulatov et al. 2022, section 4) ------
+# --- Chapter 06: tasks whose answer lies segments away (the RMT paper's algorithmic tasks) -----
 # One vocabulary for all of them: "_" (filler / a place to write the answer), "?" (query),
 # "#" (the passkey's marker), the digits 0-9 (values), the letters a-p (keys, filler).
 SEQ_VOCAB = ("_", "?", "#", *"0123456789", *"abcdefghijklmnop")
@@ -140,7 +141,8 @@ def _passkey(g, B, N, S, _):
     start = g.integers(0, (N - 1) * S - 3, size=B)  # the key ends before the last segment
     key = g.integers(DIGIT0, DIGIT0 + 10, size=(B, 2))
     rows = np.arange(B)
-    inputs[rows, start], inputs[rows, start + 1], inputs[rows, start + 2] = MARK, key[:, 0], key[:, 1]
+    inputs[rows, start] = MARK
+    inputs[rows, start + 1], inputs[rows, start + 2] = key[:, 0], key[:, 1]
     inputs[:, T - 3:] = np.array([QUERY, BLANK, BLANK])
     targets[:, T - 2:] = key
     return inputs, targets

@@ -9,5 +9,5 @@ https://arxiv.org/abs/2207.06881).
 from .model import RecurrentMemoryTransformer, RMTOutput
 from .train import KINDS, RECIPES, TINY, FullAttention, RMTRecipe, accuracy, build, load, train
 
-__all__ = ["FullAttention", "KINDS", "RECIPES", "RMTOutput", "RMTRecipe", "RecurrentMemoryTransformer", "TINY",
-           "accuracy", "build", "load", "train"]
+__all__ = ["FullAttention", "KINDS", "RECIPES", "RMTOutput", "RMTRecipe",
+           "RecurrentMemoryTransformer", "TINY", "accuracy", "build", "load", "train"]

@@ -114,8 +114,11 @@ def train(recipe: RMTRecipe, progress: bool | None = None) -> tuple[nn.Module, H
     model = build(recipe)
     rng = np.random.default_rng(recipe.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=recipe.lr)
-    history = fit(model, lambda step: batch(recipe, recipe.segments_at(step), recipe.batch_size, rng),
-                  loss_fn, steps=recipe.steps, optimizer=optimizer,
+
+    def next_batch(step: int):
+        return batch(recipe, recipe.segments_at(step), recipe.batch_size, rng)
+
+    history = fit(model, next_batch, loss_fn, steps=recipe.steps, optimizer=optimizer,
                   lr_at=lambda step: recipe.lr * min(1.0, step / recipe.warmup),
                   clip_grad_norm=recipe.clip, progress=progress,
                   desc=f"{recipe.kind} {recipe.task}")
