@@ -70,13 +70,14 @@ reading-map: $(STAMP)
 bench: $(STAMP)
 	$(PY) tools/bench.py $(if $(WITH_TEST),--with-test)
 
-# The chapters' paper checks (long: about 40 min in all on 2 cores).
+# The chapters' paper checks (long: about 50 min in all on 2 cores).
 bench-papers: $(STAMP)
 	$(PY) -m minimem.rasp bench
 	$(PY) -m minimem.memn2n bench --tasks $$(seq 1 20) --runs 3 --jobs 2 --json benchmarks/ch01_babi_real.json
 	$(PY) -m minimem.pointer bench
 	$(PY) -m minimem.compiler bench
 	$(PY) -m minimem.looped bench
+	$(PY) -m minimem.rmt bench
 
 clean:
 	rm -rf book/_build book/_vendor
