@@ -166,3 +166,22 @@ def test_shipped_checkpoints_meet_their_targets(task, kind):
     assert path.stat().st_size < 2 * 2**20
     segments, low, high = SHIPPED[task, kind]
     assert low <= accuracy(model, recipe, segments, count=200, seed=99)["accuracy"] <= high
+
+
+def test_the_benchmark_says_which_targets_were_met():
+    from minimem.rmt.bench import report, target_table
+
+    rows = [{"task": "passkey", "model": "rmt", "segments": 8, "accuracy": 0.995, "count": 500,
+             "trained_segments": 8},
+            {"task": "passkey", "model": "full", "segments": 8, "accuracy": 0.75, "count": 500,
+             "trained_segments": 8},
+            {"task": "passkey", "model": "no-memory", "segments": 8, "accuracy": 0.014,
+             "count": 500, "trained_segments": 8},
+            {"task": "retrieval", "model": "no-memory", "segments": 4, "accuracy": 0.3,
+             "count": 2000, "trained_segments": 4}]
+    met = {(t["model"], t["task"]): t["met"] for t in target_table(rows)}
+    assert met == {("rmt", "passkey"): True, ("full", "passkey"): False,
+                   ("no-memory", "passkey"): True, ("no-memory", "retrieval"): False}
+    text = report({"accuracy": rows, "checkpoints": [], "bptt": [], "cost": [], "seconds": 1,
+                   "python": "3", "torch": "2"})
+    assert "| passkey | full | 8 | 0.750 | >= 0.99 | upper bound | **no** |" in text
