@@ -48,8 +48,8 @@ AXE_FAIL = ("serious", "critical")
 # in book/_config.yml (sphinx.config.html_js_files).
 AXE_ALLOWED: list[tuple[str, str, str]] = []
 # Runs in the page once it (and MathJax, when the page has maths) has settled: audits it in the
-# light theme, switches the theme to dark (pydata-sphinx-theme reads html[data-theme]) and
-# audits again. The result goes into a <script type="application/json" id="axe-results">
+# light theme, switches the theme to dark (pydata-sphinx-theme reads html[data-theme]; CSS
+# transitions are switched off so the switch is immediate) and audits again. The result goes into a <script type="application/json" id="axe-results">
 # that --dump-dom prints.
 AXE_RUNNER = """<script src="%s"></script>
 <script>
@@ -72,7 +72,11 @@ AXE_RUNNER = """<script src="%s"></script>
   function wait(ms) { return new Promise(function (done) { setTimeout(done, ms); }); }
   window.addEventListener("load", function () {
     var mj = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
-    var light;
+    var light, still = document.createElement("style");
+    // No transitions: a theme switch must finish at once, or axe sees colours half-way
+    // between the themes on a busy machine.
+    still.textContent = "*, *::before, *::after { transition: none !important; }";
+    document.head.appendChild(still);
     Promise.resolve(mj).catch(function () {}).then(function () { return wait(500); })
       .then(function () { document.documentElement.dataset.theme = "light"; return wait(100); })
       .then(function () { return audit("light"); })
