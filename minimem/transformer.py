@@ -6,6 +6,7 @@ Normalization in the Transformer Architecture", https://arxiv.org/abs/2002.04745
 trains stably without warm-up:
 
     h₀ = E[idx] + P[0..T)                      (token + learned position embeddings)
+    h₀ = h₀ + S E[idx_{t-1}]                    (only with prev_token_shift=True; 0 at t = 0)
     x  = x + Attention(LN₁(x))                  (every block, eq. 1 of Vaswani et al.)
     x  = x + MLP(LN₂(x)),  MLP(x) = W₂ act(W₁ x + b₁) + b₂
     logits = head(LN_f(x))
@@ -14,6 +15,13 @@ Used by: 00 (attention, shown on `MultiHeadAttention`), 04 (the RASP compiler wr
 weights by hand: no layer norm, ReLU MLPs), 06 (the Recurrent Memory Transformer feeds memory
 tokens through `inputs_embeds`), 07–08 (a character language model; gist-token masks).
 
+prev_token_shift=True (off by default; chapter 07's character LM) adds a learned linear map S of
+the previous position's token embedding to the input, so position t holds both its own token
+and the one before it. A single attention head can then match "the token before this key" with
+"the current token" — the induction-head pattern of copying a repeat (A B … A → B), which
+otherwise needs two layers of attention to assemble. With `inputs_embeds` the shift maps the
+previous row of `inputs_embeds`. Off, the model has no extra parameters and is unchanged.
+
 Masks follow `minimem.attention`'s one rule: True = may attend. An explicit `mask` may be
 (T, T), (B, T, T) or (B, H, T, T); with `causal=True` it is combined with the causal mask by
 AND (a position sees a key only if both allow it). A query that sees no key reads zeros.
@@ -21,6 +29,7 @@ AND (a position sees a key only if both allow it). A query that sees no key read
 Parameter names, for setting weights by hand (nn.Linear computes y = x Wᵀ + b, so a weight
 has shape (out, in)):
     tok_emb.weight (V, D)   pos_emb.weight (max_len, D)   head.weight (V, D), head.bias (V,)
+    prev_proj.weight (D, D) (S above; only with prev_token_shift=True, no bias)
     blocks[i].attn.{q_proj, k_proj, v_proj}.weight (H·d, D)  — head h: rows h·d … h·d + d - 1
     blocks[i].attn.out_proj.weight (D, H·d)
     blocks[i].mlp.fc_in.weight (F, D)   blocks[i].mlp.fc_out.weight (D, F)
@@ -56,6 +65,7 @@ class TransformerConfig:
     layer_norm=False replaces every LayerNorm, the final one included, by the identity.
     pos_emb=False drops the learned position embeddings (the model is then permutation
     equivariant unless a mask says otherwise). bias=False removes every bias.
+    prev_token_shift=True adds S·E[idx_{t-1}] to the input (see the module docstring).
     """
 
     vocab_size: int
@@ -71,6 +81,7 @@ class TransformerConfig:
     pos_emb: bool = True
     bias: bool = True
     d_head: int | None = None
+    prev_token_shift: bool = False
 
     def __post_init__(self) -> None:
         for name, low in (("vocab_size", 1), ("d_model", 1), ("num_heads", 1),
@@ -88,7 +99,7 @@ class TransformerConfig:
         if self.activation not in ("gelu", "relu"):
             raise ValueError(f"TransformerConfig.activation must be 'gelu' or 'relu', "
                              f"got {self.activation!r}")
-        for name in ("layer_norm", "causal", "pos_emb", "bias"):
+        for name in ("layer_norm", "causal", "pos_emb", "bias", "prev_token_shift"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"TransformerConfig.{name} must be True or False, "
                                  f"got {getattr(self, name)!r}")
@@ -170,6 +181,8 @@ class Transformer(nn.Module):
         self.config = config
         self.tok_emb = nn.Embedding(config.vocab_size, config.d_model)
         self.pos_emb = nn.Embedding(config.max_len, config.d_model) if config.pos_emb else None
+        self.prev_proj = (nn.Linear(config.d_model, config.d_model, bias=False)
+                          if config.prev_token_shift else None)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(TransformerBlock(config) for _ in range(config.num_layers))
         self.ln_f = _norm(config)
@@ -203,6 +216,9 @@ class Transformer(nn.Module):
             raise ValueError(f"{given} has sequence length T={T}; T must be in "
                              f"[1, max_len={self.config.max_len}]")
         x = inputs_embeds
+        if self.prev_proj is not None:  # S·E[idx_{t-1}]; position 0 has no predecessor
+            previous = nn.functional.pad(inputs_embeds[:, :-1], (0, 0, 1, 0))  # (B, T, D)
+            x = x + self.prev_proj(previous)  # (B, T, D)
         if self.pos_emb is not None:
             x = x + self.pos_emb(torch.arange(T, device=x.device))  # (B, T, D)
         return self.drop(x)
