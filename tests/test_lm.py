@@ -143,3 +143,17 @@ def test_cli_eval_writes_json(tmp_path, capsys):
     assert printed == json.loads(out.read_text())
     assert printed["split"] == "test" and set(printed) >= {"plain_bpc", "repeat_bpc",
                                                           "random_repeat_bpc"}
+
+
+def test_the_shipped_lm_was_made_by_the_recipe_and_reads_its_context():
+    from minimem.lm.train import RECIPE
+
+    path = checkpoints.shipped("lm_char.pt")
+    assert path.stat().st_size < 2 * 2**20
+    model, recipe = load(path)
+    assert recipe == RECIPE
+    metrics = checkpoints.load(path).metrics
+    assert metrics["steps"] == RECIPE.steps and metrics["repeat_bpc"] < metrics["plain_bpc"] - 0.5
+    measured = evaluate(model, count=32)
+    assert measured["random_repeat_bpc"] < 1.0  # copies strings it has never seen
+    assert measured["repeat_bpc"] < measured["plain_bpc"] - 0.5 and measured["plain_bpc"] < 2.5
