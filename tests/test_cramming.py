@@ -110,3 +110,19 @@ def test_command_line(tmp_path, capsys):
             main(["--text-file", str(bad), "--json", str(tmp_path / "x.json"),
                   "--checkpoint", str(ckpt), "--steps", "2"])
         assert message in capsys.readouterr().err
+
+
+def test_benchmark_tables_from_rows():
+    from minimem.cramming import bench
+
+    rows = [{"kind": kind, "vectors": k, "cross_entropy_bits": 64.0 * (i + 1),
+             "bits_removed": 10.0 * k, "chars_exact": 20 - 2 * i, "prefix_bits": 5.0}
+            for i, kind in enumerate(bench.KINDS) for k in bench.VECTORS]
+    table = bench.summary(rows)
+    assert len(table) == len(bench.KINDS) * len(bench.VECTORS)
+    assert table[0] == {"kind": "in-domain", "vectors": 1, "cross_entropy_bits": 64.0,
+                        "bits_removed": 10.0, "chars_exact": 20.0, "prefix_bits": 5.0}
+    line = bench.fit(rows)  # exact = 22 - 2 · (bits per character) exactly
+    assert line == {"intercept": 22.0, "slope": -2.0, "correlation": -1.0}
+    texts = bench.texts()
+    assert all(len(t) == bench.LENGTH for kind in bench.KINDS for t in texts[kind])
