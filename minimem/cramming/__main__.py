@@ -2,6 +2,7 @@
 
     python -m minimem.cramming --text-file F --vectors K --json OUT [--checkpoint FILE]
                                [--steps 200] [--lr 0.1] [--seed 0] [--force]
+    python -m minimem.cramming bench [--steps 400] [--out benchmarks/ch08_cramming.md]
 
 For every non-empty line of F (UTF-8; characters of `minimem.data.text.VOCAB`; at most the
 model's context - K + 1 characters) it fits K vectors (`cram`) and writes
@@ -11,13 +12,15 @@ model's context - K + 1 characters) it fits K vectors (`cram`) and writes
 chars_exact: leading characters regenerated exactly from the vectors; cross_entropy_bits: the
 line's cross-entropy under the model without vectors; bits_removed: that minus the bits with
 the best vectors found; seconds: the wall time of that line's cramming. The model is chapter
-07's character LM (by default the shipped `lm_char.pt`).
+07's character LM (by default the shipped `lm_char.pt`). `bench` measures bits removed and exact
+prefixes by kind of text and number of vectors (`bench.py`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import torch
@@ -27,6 +30,7 @@ from minimem.data.text import encode
 from minimem.files import atomic_write, check_writable
 from minimem.training import set_threads
 
+from . import bench
 from .cram import cram, text_bits
 
 
@@ -64,7 +68,23 @@ def _lines(path: str, limit: int) -> list[tuple[str, list[int]]]:
     return texts
 
 
+def _bench(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m minimem.cramming bench",
+                                     description="Bits removed by kind of text and vectors.")
+    parser.add_argument("--steps", type=int, default=400, help="Adam steps (default 400)")
+    parser.add_argument("--out", default="benchmarks/ch08_cramming.md",
+                        help="markdown; JSON beside it")
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error("--steps must be >= 1")
+    bench.run(args.steps, args.out)
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        _bench(argv[1:])
+        return
     parser = _parser()
     args = parser.parse_args(argv)
     if args.vectors < 1 or args.steps < 1 or not args.lr > 0:
