@@ -104,8 +104,13 @@ def decode(ids) -> str:
 
 
 def _module_docs(name: str) -> list[tuple[str, str]]:
-    """(name, docstring) for a module and the classes, functions and methods it defines."""
-    module = importlib.import_module(name)
+    """(name, docstring) for a module and the classes, functions and methods it defines;
+    none if this Python lacks the module (e.g. built without ssl or sqlite3: the fingerprint
+    then differs)."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        return []
     found = [(name, module)]
     for attr, obj in sorted(vars(module).items()):
         if (inspect.isclass(obj) or inspect.isroutine(obj)) and \
