@@ -136,3 +136,16 @@ def test_windows_are_seeded():
     b = text.mixed_windows(ids, 6, T, 0.3, 0.3, np.random.default_rng(5))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
+
+
+def test_the_corpus_does_not_depend_on_what_was_imported_before():
+    """typing_extensions (imported by torch) replaces a function of `typing`; the corpus must
+    come out the same with or without it."""
+    import subprocess
+    import sys
+
+    code = "from minimem.data import text; print(text.fingerprint())"
+    prints = [subprocess.run([sys.executable, "-c", first + code], capture_output=True,
+                             text=True, check=True).stdout
+              for first in ("", "import torch; ")]
+    assert prints[0] == prints[1]

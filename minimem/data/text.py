@@ -67,6 +67,9 @@ MODULES = tuple(sorted("""
     urllib.request uuid warnings wave weakref xml.dom.minidom xml.etree.ElementTree
     xmlrpc.client zipfile zipimport zlib""".split()))
 MIN_DOC_CHARS = 200
+# Objects other packages replace at import time (typing_extensions, which torch imports,
+# swaps this one in): left out always, so the corpus does not depend on what was imported.
+PATCHED = frozenset({"typing._collect_parameters"})
 _ASCII_FOR = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
               "\u2014": "--", "\u2026": "...", "\u00a0": " ", "\u00df": "ss", "\u00b0": " deg"}
 
@@ -114,7 +117,7 @@ def _module_docs(name: str) -> list[tuple[str, str]]:
     found = [(name, module)]
     for attr, obj in sorted(vars(module).items()):
         if (inspect.isclass(obj) or inspect.isroutine(obj)) and \
-                getattr(obj, "__module__", None) == name:
+                getattr(obj, "__module__", None) == name and f"{name}.{attr}" not in PATCHED:
             found.append((f"{name}.{attr}", obj))
             if inspect.isclass(obj):
                 found += [(f"{name}.{attr}.{k}", v) for k, v in sorted(vars(obj).items())
