@@ -33,8 +33,10 @@ test: $(STAMP)
 	MINIMEM_PROGRESS=0 $(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) tests notebooks solutions
 
 # The notebooks again with two torch threads: results must not depend on the thread count.
+# One notebook at a time: two workers of two threads each on two cores make small trainings
+# (chapter 06's live RMT) many times slower, as the threads wait for one another.
 test-threads: $(STAMP)
-	MINIMEM_PROGRESS=0 MINIMEM_THREADS=2 $(PY) -m pytest -n $(JOBS) --dist loadfile $(PYTEST_NB) notebooks solutions
+	MINIMEM_PROGRESS=0 MINIMEM_THREADS=2 $(PY) -m pytest -n 1 $(PYTEST_NB) notebooks solutions
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) tests
