@@ -78,9 +78,9 @@ def summary(rows: list[dict]) -> list[dict]:
     for kind in KINDS:
         for k in VECTORS:
             cell = [r for r in rows if r["kind"] == kind and r["vectors"] == k]
-            mean = lambda key: float(np.mean([r[key] for r in cell]))  # noqa: E731
-            out.append({"kind": kind, "vectors": k, **{key: round(mean(key), 1) for key in (
-                "cross_entropy_bits", "bits_removed", "chars_exact", "prefix_bits")}})
+            out.append({"kind": kind, "vectors": k, **{
+                key: round(float(np.mean([r[key] for r in cell])), 1) for key in (
+                    "cross_entropy_bits", "bits_removed", "chars_exact", "prefix_bits")}})
     return out
 
 
