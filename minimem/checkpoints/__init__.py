@@ -56,9 +56,12 @@ def _check_plain(value: Any, where: str) -> None:
 
 
 def save(path: str | os.PathLike, model: nn.Module, config: dict[str, Any],
-         metrics: dict[str, Any] | None = None, **extra: Any) -> Path:
+         metrics: dict[str, Any] | None = None, weights: dict[str, torch.Tensor] | None = None,
+         **extra: Any) -> Path:
     """Write `model`'s weights with its `config` and `metrics` to `path`, atomically: the file
-    appears complete or not at all, and an existing file is replaced only on success."""
+    appears complete or not at all, and an existing file is replaced only on success.
+    `weights`, if given, is stored instead of the whole state_dict: the trainable part of a
+    model wrapped around a frozen one that ships separately (chapter 07's adapters)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     for name, value in (("config", config), ("metrics", metrics or {}), ("extra", extra)):
@@ -66,7 +69,8 @@ def save(path: str | os.PathLike, model: nn.Module, config: dict[str, Any],
             raise TypeError(f"{name} must be a dict, got {type(value).__name__}")
         _check_plain(value, name)
     blob = {"format": FORMAT, "kind": type(model).__name__, "config": config,
-            "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "state_dict": {k: v.detach().cpu()
+                           for k, v in (model.state_dict() if weights is None else weights).items()},
             "metrics": metrics or {}, "extra": extra}
     buffer = io.BytesIO()
     torch.save(blob, buffer)
