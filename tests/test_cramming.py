@@ -126,3 +126,11 @@ def test_benchmark_tables_from_rows():
     assert line == {"intercept": 22.0, "slope": -2.0, "correlation": -1.0}
     texts = bench.texts()
     assert all(len(t) == bench.LENGTH for kind in bench.KINDS for t in texts[kind])
+
+
+def test_cram_gives_the_model_back_in_the_mode_it_came():
+    torch.manual_seed(0)
+    lm = Transformer(TransformerConfig(vocab_size=7, d_model=16, num_heads=2, max_len=16))
+    lm.train()
+    cram(lm, torch.tensor([[1, 2, 3, 4, 5, 6]]), num_vectors=1, steps=2)
+    assert lm.training and all(p.requires_grad for p in lm.parameters())

@@ -90,7 +90,7 @@ def cram(lm: Transformer, texts: torch.Tensor, num_vectors: int = 1, steps: int 
     validate.integer("steps", steps, 1)
     validate.number("lr", lr, 0, strict_low=True)
     _check(lm, texts, num_vectors)
-    frozen = [(p, p.requires_grad) for p in lm.parameters()]
+    frozen, was_training = [(p, p.requires_grad) for p in lm.parameters()], lm.training
     for p, _ in frozen:
         p.requires_grad_(False)
     lm.eval()
@@ -117,9 +117,10 @@ def cram(lm: Transformer, texts: torch.Tensor, num_vectors: int = 1, steps: int 
             bits.mean().backward()
             optimizer.step()
             schedule.step()
-    finally:
+    finally:  # the model comes back as it was given: flags and train/eval mode
         for p, flag in frozen:
             p.requires_grad_(flag)
+        lm.train(was_training)
     return CramResult(best, best_exact, best_bits, history)
 
 
