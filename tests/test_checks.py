@@ -167,3 +167,17 @@ def test_mismatches_name_the_output(capsys):
         lambda q, k, v, mask=None: (attention.scaled_dot_product_attention(q, k, v, mask)[0],
                                     torch.zeros(1)))
     assert "shape in weights" in capsys.readouterr().out
+
+
+def test_answer_key_off_also_reaches_an_answer_imported_under_the_learners_own_name():
+    import types
+
+    from minimem.checks._answer_key import answer_key_off
+
+    library = types.SimpleNamespace(solve=lambda x: x + 1)
+    notebook = {"mine": library.solve, "rows": [1, 2]}  # `from library import solve as mine`
+    exec("def learner(x):\n    return mine(x)\n", notebook)
+    wrapped = answer_key_off(notebook["learner"], "Exercise 9.9", [(library, "solve")])
+    with pytest.raises(NotImplementedError, match="Exercise 9.9 asks you to write this"):
+        wrapped(1)
+    assert notebook["mine"](1) == 2  # restored afterwards

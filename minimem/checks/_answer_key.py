@@ -5,7 +5,12 @@ a submission that *is* the reference (`run_check(..., forbidden=...)`) is not en
 function that merely *calls* it would pass. `answer_key_off(fn, "Exercise 2.2", targets)`
 returns `fn` wrapped so that, while it runs, each `(owner, name)` in `targets` (a module or
 class and an attribute name) is replaced by a stub raising NotImplementedError with a
-sentence saying why; the originals come back afterwards, whatever happens.
+sentence saying why; the originals come back afterwards, whatever happens. A name in the
+learner's own module (`fn.__globals__`) bound to one of the answers — `from minimem.x import f`
+in a notebook — is switched off too.
+
+For a class handed in (an nn.Module the checker then calls), the methods run after the class
+is "called": wrap the whole probe that uses it, not the class.
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ def _label(owner: Any, name: str) -> str:
     return f"{getattr(owner, '__name__', owner)}.{name}".replace("minimem.", "")
 
 
+def _is_answer(value: Any, answers: dict) -> bool:
+    try:
+        return value in answers
+    except TypeError:  # unhashable globals (lists, dicts, arrays) are never answers
+        return False
+
+
 def answer_key_off(fn: Callable, exercise: str,
                    targets: Sequence[tuple[Any, str]]) -> Callable:
     """`fn`, run with every (owner, name) of `targets` switched off (see the module docstring).
@@ -39,6 +51,11 @@ def answer_key_off(fn: Callable, exercise: str,
             for owner, name in targets:
                 stack.enter_context(mock.patch.object(owner, name, _stub(exercise,
                                                                          _label(owner, name))))
+            own = getattr(fn, "__globals__", {})
+            for name, value in list(own.items()):
+                if _is_answer(value, answers):  # imported into the learner's module
+                    stack.enter_context(mock.patch.dict(own, {name: _stub(exercise,
+                                                                          answers[value])}))
             return fn(*args, **kwargs)
 
     return run
