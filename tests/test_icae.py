@@ -181,3 +181,28 @@ def test_command_line_reconstructs_lines_and_rejects_bad_input(saved, tmp_path, 
         with pytest.raises(SystemExit):
             main(["reconstruct", "--text-file", str(lines)] + argv)
         assert message in capsys.readouterr().err
+
+
+def test_bench_report_says_what_matched(saved):
+    from minimem.compression import bench
+
+    _, model, _ = saved
+    classes = bench.by_class(model, count=4)
+    assert set(classes) <= set(bench.CLASSES) and all(0 <= v <= 1 for v in classes.values())
+    assert {"letters", "spaces"} <= set(classes)
+    row = {"reconstruction_accuracy": 0.95, "teacher_forced_accuracy": 0.99, "english_accuracy":
+           0.5, "bpc_compressed": 1.0, "bpc_full": 0.8, "bpc_none": 2.0, "gap_recovered": 0.83,
+           "by_class": classes, "trainable": 10, "trainable_fraction": 0.01, "kib": 1,
+           "train_seconds": 1, "slots": 16}
+    stream_result = stream.evaluate_stream(model, num_chunks=20, count=2)
+    result = {"lm": {"validation": {"plain_bpc": 1.8, "repeat_bpc": 0.7, "random_repeat_bpc":
+                                    0.3}, "test": {"plain_bpc": 1.9, "repeat_bpc": 0.8,
+                                                   "random_repeat_bpc": 0.3},
+                     "seconds": 1, "steps": 1, "parameters": 1, "kib": 1},
+              "rows": [row | {"decoder": d, "ratio": 4} for d in bench.DECODERS],
+              "stream": {d: stream_result for d in bench.DECODERS},
+              "seconds": 1, "python": "3", "torch": "2"}
+    text_ = bench.report(result)
+    assert "| LM: repeat bpc ≤ 0.5 | 0.700 | no |" in text_
+    assert "| 4×: reconstruction ≥ 90 % | 95.0% (frozen decoder) | yes |" in text_
+    assert "| memory ≥ 5× smaller than the full cache | 16× (concat) | yes |" in text_

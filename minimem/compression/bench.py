@@ -52,7 +52,8 @@ def by_class(model, count: int = 256, seed: int = 1234) -> dict[str, float]:
     out = {}
     for name, test in CLASSES.items():
         chosen = torch.tensor([test(ch) for ch in chars])
-        out[name] = float(right[chosen].float().mean())
+        if chosen.any():  # a kind absent from these contexts gets no entry
+            out[name] = float(right[chosen].float().mean())
     return out
 
 
@@ -83,15 +84,17 @@ def measure(count: int = 256) -> dict:
                     "train_seconds": metrics["seconds"],
                     "kib": round(path.stat().st_size / 1024)}
             result["rows"].append(row)
-    model, _ = load(checkpoints.shipped(shipped_name(16, "frozen")), lm)
-    result["stream"] = evaluate_stream(model, num_chunks=20, count=64)
+    result["stream"] = {}
+    for decoder in DECODERS:
+        model, _ = load(checkpoints.shipped(shipped_name(16, decoder)), lm)
+        result["stream"][decoder] = evaluate_stream(model, num_chunks=20, count=64)
     return result
 
 
 def _targets(result: dict) -> list[tuple[str, str, bool]]:
     four = {row["decoder"]: row for row in result["rows"] if row["ratio"] == 4}
     best = max(four.values(), key=lambda row: row["reconstruction_accuracy"])
-    stream = result["stream"]["bytes"]
+    stream = result["stream"]["frozen"]["bytes"]
     fraction = min(row["trainable_fraction"] for row in result["rows"])
     gate = result["lm"]["validation"]["repeat_bpc"]
     return [("LM: repeat bpc ≤ 0.5", f"{gate:.3f}", gate <= 0.5),
@@ -143,26 +146,30 @@ def report(result: dict) -> str:
               "| --- | --- |" + " --- |" * len(CLASSES)]
     for r in result["rows"]:
         lines.append(f"| {r['decoder']} | {r['ratio']}× | " +
-                     " | ".join(f"{r['by_class'][c]:.1%}" for c in CLASSES) + " |")
+                     " | ".join(f"{r['by_class'][c]:.1%}" if c in r["by_class"] else "—"
+                                for c in CLASSES) + " |")
     return "\n".join(lines + _stream_table(result["stream"])) + "\n"
 
 
-def _stream_table(s: dict) -> list[str]:
+def _stream_table(streams: dict) -> list[str]:
+    s = streams["frozen"]
     lines = ["", f"## Compressed context memory over a stream of {s['chunks']} chunks", "",
              f"Each chunk of {s['chunk_len']} characters compressed alone into "
-             f"{s['slots_per_chunk']} slots (`icae_16x.pt`); then the next "
-             f"{s['continuation_len']} characters are read by the frozen LM. Bytes: a float32 "
-             "key/value cache of every position kept.", "",
-             "| reader | positions kept | bytes | smaller than full | bpc |",
-             "| --- | --- | --- | --- | --- |"]
+             f"{s['slots_per_chunk']} slots (`icae_16x.pt`, `icae_16x_dec.pt`); then the next "
+             f"{s['continuation_len']} characters are read by that compressor's decoder. "
+             "Bytes: a float32 key/value cache of every position kept.", "",
+             "| reader | positions kept | bytes | smaller than full | bpc, frozen decoder | "
+             "bpc, decoder adapter |", "| --- | --- | --- | --- | --- | --- |"]
     positions = {"full": s["chunks"] * s["chunk_len"], "window": s["chunk_len"],
                  "concat": s["chunks"] * s["slots_per_chunk"], "merge": s["slots_per_chunk"],
                  "none": 0}
     for name in ("full", "window", "concat", "merge", "none"):
         size = s["bytes"].get(name, 0)
-        bpc = f"{s['bpc'][name]:.3f}" if name in s["bpc"] else "— (exceeds the LM's context)"
+        bpc = [f"{streams[d]['bpc'][name]:.3f}" if name in s["bpc"] else
+               "— (exceeds the LM's context)" for d in DECODERS]
         ratio = f"{s['bytes']['full'] / size:.0f}×" if size else "—"
-        lines.append(f"| {name} | {positions[name]} | {size:,} | {ratio} | {bpc} |")
+        lines.append(f"| {name} | {positions[name]} | {size:,} | {ratio} | {bpc[0]} | "
+                     f"{bpc[1]} |")
     return lines
 
 

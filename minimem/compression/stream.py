@@ -7,7 +7,8 @@ updated (`ccm.update_memory`): concat keeps every chunk's slots (k·t rows after
 keeps their running mean (k rows). A simplification of CCM: there the compressor also reads the
 memory so far (a conditional adapter); here each chunk is compressed alone.
 
-`evaluate_stream` reads the text that follows the stream with the frozen LM given
+`evaluate_stream` reads the text that follows the stream with the ICAE's decoder (the frozen
+LM, or the LM with the decoder's adapter) given
 
     none      nothing but the continuation itself
     window    the last chunk as plain characters (what a window of L positions keeps)
@@ -56,8 +57,8 @@ def memories(model: ICAE, chunks: torch.Tensor, mode: str = "concat") -> list[to
 
 
 def _bits(model: ICAE, prefix: torch.Tensor | None, continuation: torch.Tensor) -> float:
-    """Mean bits of continuation[:, 1:] read by the frozen LM after `prefix` (B, P, D)."""
-    lm = model.lm
+    """Mean bits of continuation[:, 1:] read by the decoder after `prefix` (B, P, D)."""
+    lm = model.decoder
     tokens = lm.tok_emb(continuation)  # (B, R, D)
     x = tokens if prefix is None else torch.cat([prefix, tokens], dim=1)
     logits = lm(inputs_embeds=x[:, :-1]).logits[:, -(continuation.shape[1] - 1):]
