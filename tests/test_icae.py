@@ -193,7 +193,7 @@ def test_bench_report_says_what_matched(saved):
     row = {"reconstruction_accuracy": 0.95, "teacher_forced_accuracy": 0.99, "english_accuracy":
            0.5, "bpc_compressed": 1.0, "bpc_full": 0.8, "bpc_none": 2.0, "gap_recovered": 0.83,
            "by_class": classes, "trainable": 10, "trainable_fraction": 0.01, "kib": 1,
-           "train_seconds": 1, "slots": 16}
+           "train_seconds": 1, "slots": 16, "steps": 1}
     stream_result = stream.evaluate_stream(model, num_chunks=20, count=2)
     result = {"lm": {"validation": {"plain_bpc": 1.8, "repeat_bpc": 0.7, "random_repeat_bpc":
                                     0.3}, "test": {"plain_bpc": 1.9, "repeat_bpc": 0.8,

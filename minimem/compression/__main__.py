@@ -31,7 +31,7 @@ from minimem.files import atomic_write, check_writable
 from minimem.training import set_threads
 
 from . import bench
-from .train import CompressionRecipe, evaluate, load, save, train
+from .train import evaluate, load, recipe_for, save, train
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,12 +98,14 @@ def main(argv: list[str] | None = None) -> None:
         if args.ratio < 1 or 64 % args.ratio:
             raise ValueError(f"--ratio must divide 64 (1, 2, 4, 8, 16, 32 or 64), got "
                              f"{args.ratio}")
+        if args.command == "train" and args.steps is not None and args.steps < 1:
+            raise ValueError(f"--steps must be at least 1, got {args.steps}")
         lines = _lines(args.text_file, 64) if args.command == "reconstruct" else None
     except (OSError, ValueError) as error:
         parser.error(str(error))
     lm, _ = charlm.load(shipped("lm_char.pt"))
     if args.command == "train":
-        recipe = CompressionRecipe(ratio=args.ratio, decoder_rank=args.decoder_rank)
+        recipe = recipe_for(args.ratio, args.decoder_rank)
         if args.steps:
             recipe.steps = args.steps
         model, history = train(lm, recipe)

@@ -72,7 +72,8 @@ def measure(count: int = 256) -> dict:
         for ratio in RATIOS:
             path = checkpoints.shipped(shipped_name(ratio, decoder))
             model, _ = load(path, lm)
-            metrics = checkpoints.load(path).metrics
+            ckpt = checkpoints.load(path)
+            metrics = ckpt.metrics
             row = {"decoder": decoder, "ratio": ratio, "slots": model.num_slots}
             row |= evaluate(model, count=count)
             row["english_accuracy"] = english_accuracy(model)
@@ -81,7 +82,7 @@ def measure(count: int = 256) -> dict:
             row["by_class"] = by_class(model, count)
             row |= {"trainable": metrics["trainable"],
                     "trainable_fraction": metrics["trainable"] / metrics["lm_parameters"],
-                    "train_seconds": metrics["seconds"],
+                    "train_seconds": metrics["seconds"], "steps": ckpt.config["steps"],
                     "kib": round(path.stat().st_size / 1024)}
             result["rows"].append(row)
     result["stream"] = {}
@@ -132,15 +133,16 @@ def report(result: dict) -> str:
               "the slots, the full context or none; gap = share of (none − full) the slots "
               "recover.", "",
               "| decoder | ratio | slots | accuracy | teacher-forced | English | bpc slots | "
-              "bpc full | bpc none | gap | trainable | KiB | train s |",
-              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+              "bpc full | bpc none | gap | trainable | KiB | steps | train s |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in result["rows"]:
         lines.append(
             f"| {r['decoder']} | {r['ratio']}× | {r['slots']} | "
             f"{r['reconstruction_accuracy']:.1%} | {r['teacher_forced_accuracy']:.1%} | "
             f"{r['english_accuracy']:.1%} | {r['bpc_compressed']:.3f} | {r['bpc_full']:.3f} | "
             f"{r['bpc_none']:.3f} | {r['gap_recovered']:.0%} | {r['trainable']:,} "
-            f"({r['trainable_fraction']:.1%}) | {r['kib']} | {r['train_seconds']:.0f} |")
+            f"({r['trainable_fraction']:.1%}) | {r['kib']} | {r['steps']:,} | "
+            f"{r['train_seconds']:.0f} |")
     lines += ["", "## What is lost: accuracy by kind of character", "",
               "| decoder | ratio | " + " | ".join(CLASSES) + " |",
               "| --- | --- |" + " --- |" * len(CLASSES)]
