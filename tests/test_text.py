@@ -149,3 +149,21 @@ def test_the_corpus_does_not_depend_on_what_was_imported_before():
                              text=True, check=True).stdout
               for first in ("", "import torch; ")]
     assert prints[0] == prints[1]
+
+
+def test_the_corpus_is_the_same_inside_a_jupyter_kernel(monkeypatch):
+    """A kernel replaces pdb.Pdb (IPython's debugger) and builtins.input (ipykernel's prompt);
+    the lessons must read the same corpus as the command line."""
+    import builtins
+    import pdb
+
+    before = text.documents()
+    kernel_pdb = type("Pdb", (pdb.Pdb,), {"__module__": "IPython.core.debugger"})
+    monkeypatch.setattr(pdb, "Pdb", kernel_pdb)
+
+    def kernel_input(prompt=""):
+        """Forward raw_input to frontends (a stand-in with a docstring of its own)."""
+
+    kernel_input.__module__ = "ipykernel.kernelbase"
+    monkeypatch.setattr(builtins, "input", kernel_input)
+    assert text.documents.__wrapped__() == before

@@ -41,6 +41,14 @@ def shipped_name(ratio: int, decoder: str) -> str:
     return f"icae_{ratio}x{DECODERS[decoder]}.pt"
 
 
+def class_counts(count: int = 256, seed: int = 1234) -> dict[str, int]:
+    """How many characters of each kind `by_class` scores (the same contexts)."""
+    context, _ = windows(text.corpus_ids("validation"), count, CompressionRecipe(),
+                         np.random.default_rng(seed))
+    chars = text.decode(context.flatten().tolist())
+    return {name: sum(map(test, chars)) for name, test in CLASSES.items()}
+
+
 @torch.no_grad()
 def by_class(model, count: int = 256, seed: int = 1234) -> dict[str, float]:
     """Greedy reconstruction accuracy on held-out contexts, by kind of character."""
@@ -85,6 +93,7 @@ def measure(count: int = 256) -> dict:
                     "train_seconds": metrics["seconds"], "steps": ckpt.config["steps"],
                     "kib": round(path.stat().st_size / 1024)}
             result["rows"].append(row)
+    result["class_counts"] = class_counts(count)
     result["stream"] = {}
     for decoder in DECODERS:
         model, _ = load(checkpoints.shipped(shipped_name(16, decoder)), lm)
@@ -150,6 +159,8 @@ def report(result: dict) -> str:
         lines.append(f"| {r['decoder']} | {r['ratio']}× | " +
                      " | ".join(f"{r['by_class'][c]:.1%}" if c in r["by_class"] else "—"
                                 for c in CLASSES) + " |")
+    counts = result.get("class_counts", {})
+    lines += ["", "Characters scored: " + ", ".join(f"{n} {counts[n]:,}" for n in counts) + "."]
     return "\n".join(lines + _stream_table(result["stream"])) + "\n"
 
 

@@ -10,7 +10,11 @@ fact of the context they use must then pass through the gist tokens, which do se
 training on the continuation teaches the gist tokens' keys and values to summarise the context.
 At use, the context's cache can be dropped and only the k gist positions kept.
 
-Masks follow the course's one rule (`minimem.attention`): True = may attend.
+Masks follow the course's one rule (`minimem.attention`): True = may attend. A mask only
+governs attention: anything that moves information between positions outside attention leaks
+past it. Chapter 07's LM has such a path, the previous-token shift (each position's input
+also carries the previous character's embedding), so its first continuation position still
+sees the last context character.
 """
 
 from __future__ import annotations

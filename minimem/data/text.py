@@ -67,9 +67,11 @@ MODULES = tuple(sorted("""
     urllib.request uuid warnings wave weakref xml.dom.minidom xml.etree.ElementTree
     xmlrpc.client zipfile zipimport zlib""".split()))
 MIN_DOC_CHARS = 200
-# Objects other packages replace at import time (typing_extensions, which torch imports,
-# swaps this one in): left out always, so the corpus does not depend on what was imported.
-PATCHED = frozenset({"typing._collect_parameters"})
+# Objects other packages replace at run time, left out always so that the corpus does not
+# depend on what was imported or where it runs: typing_extensions (which torch imports) swaps
+# in its own typing._collect_parameters; a Jupyter kernel (IPython, ipykernel) replaces
+# pdb.Pdb with its debugger and builtins.input with its own prompt.
+PATCHED = frozenset({"typing._collect_parameters", "pdb.Pdb", "builtins.input"})
 _ASCII_FOR = {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
               "\u2014": "--", "\u2026": "...", "\u00a0": " ", "\u00df": "ss", "\u00b0": " deg"}
 
