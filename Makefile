@@ -80,6 +80,8 @@ bench-papers: $(STAMP)
 	$(PY) -m minimem.compiler bench
 	$(PY) -m minimem.looped bench
 	$(PY) -m minimem.rmt bench
+	$(PY) -m minimem.compression bench
+	$(PY) -m minimem.cramming bench
 
 clean:
 	rm -rf book/_build book/_vendor
