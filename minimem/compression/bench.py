@@ -41,20 +41,23 @@ def shipped_name(ratio: int, decoder: str) -> str:
     return f"icae_{ratio}x{DECODERS[decoder]}.pt"
 
 
-def class_counts(count: int = 256, seed: int = 1234) -> dict[str, int]:
-    """How many characters of each kind `by_class` scores (the same contexts)."""
+def _contexts(count: int, seed: int) -> torch.Tensor:
+    """The held-out contexts `by_class` scores: the same for the same arguments."""
     context, _ = windows(text.corpus_ids("validation"), count, CompressionRecipe(),
                          np.random.default_rng(seed))
-    chars = text.decode(context.flatten().tolist())
+    return context
+
+
+def class_counts(count: int = 256, seed: int = 1234) -> dict[str, int]:
+    """How many characters of each kind `by_class` scores (the same contexts)."""
+    chars = text.decode(_contexts(count, seed).flatten().tolist())
     return {name: sum(map(test, chars)) for name, test in CLASSES.items()}
 
 
 @torch.no_grad()
 def by_class(model, count: int = 256, seed: int = 1234) -> dict[str, float]:
     """Greedy reconstruction accuracy on held-out contexts, by kind of character."""
-    recipe = CompressionRecipe(ratio=model.ratio)
-    context, _ = windows(text.corpus_ids("validation"), count, recipe,
-                         np.random.default_rng(seed))
+    context = _contexts(count, seed)
     right = (model.decode(model.compress(context)) == context).flatten()
     chars = text.decode(context.flatten().tolist())
     out = {}

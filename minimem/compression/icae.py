@@ -82,9 +82,6 @@ class ICAE(nn.Module):
         nn.init.zeros_(self.project.weight)
         nn.init.zeros_(self.project.bias)
 
-    def _tokens(self, model: Transformer, ids: torch.Tensor) -> torch.Tensor:
-        return model.tok_emb(ids)  # (B, T, D): the frozen embedding table
-
     def compress(self, context: torch.Tensor) -> torch.Tensor:
         """context (B, L) character ids -> slots (B, k, D): the encoder's last hidden states at
         the k memory-token positions."""
@@ -93,11 +90,11 @@ class ICAE(nn.Module):
             raise ValueError(f"context must hold {self.context_len} characters, got "
                              f"{context.shape[1]}")
         B = context.shape[0]
-        x = torch.cat([self._tokens(self.encoder, context),
+        x = torch.cat([self.encoder.tok_emb(context),
                        self.memory.expand(B, -1, -1)], dim=1)  # (B, L + k, D)
         mask = self.encoder_mask(context.device) if self.chunked else None
         h = self.encoder(inputs_embeds=x, mask=mask).hidden_states[-1][:, self.context_len:]
-        pooled = self._tokens(self.decoder, context).view(B, self.num_slots, self.ratio, -1)
+        pooled = self.decoder.tok_emb(context).view(B, self.num_slots, self.ratio, -1)
         return pooled.mean(dim=2) + self.project(h)  # (B, k, D)
 
     def encoder_mask(self, device: torch.device | str | None = None) -> torch.Tensor:
@@ -115,7 +112,7 @@ class ICAE(nn.Module):
     def _read(self, prefix: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The decoder reads [prefix (B, P, D) | E[text[:, :-1]]] and predicts `text` from the
         last prefix position on: bits and top-1 right, (B, T) each."""
-        x = torch.cat([prefix, self._tokens(self.decoder, text[:, :-1])], dim=1)  # (B, P+T-1, D)
+        x = torch.cat([prefix, self.decoder.tok_emb(text[:, :-1])], dim=1)  # (B, P+T-1, D)
         logits = self.decoder(inputs_embeds=x).logits[:, prefix.shape[1] - 1:]  # (B, T, V)
         nats = F.cross_entropy(logits.transpose(1, 2), text, reduction="none")  # (B, T)
         return nats / math.log(2), logits.argmax(-1) == text
@@ -130,9 +127,7 @@ class ICAE(nn.Module):
     def continuation(self, slots: torch.Tensor,
                      text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Bits of text[:, 1:] (B, R - 1) read after the slots and text[:, :1], and top-1 right."""
-        bits, right = self._read(torch.cat([slots, self._tokens(self.decoder, text[:, :1])], 1),
-                                 text[:, 1:])
-        return bits, right
+        return self._read(torch.cat([slots, self.decoder.tok_emb(text[:, :1])], 1), text[:, 1:])
 
     @torch.no_grad()
     def decode(self, slots: torch.Tensor, length: int | None = None) -> torch.Tensor:
@@ -144,7 +139,7 @@ class ICAE(nn.Module):
         for _ in range(length):
             nxt = self.decoder(inputs_embeds=x).logits[:, -1].argmax(-1)  # (B,)
             out.append(nxt)
-            x = torch.cat([x, self._tokens(self.decoder, nxt[:, None])], dim=1)
+            x = torch.cat([x, self.decoder.tok_emb(nxt[:, None])], dim=1)
         return torch.stack(out, dim=1)
 
     def trainable(self) -> dict[str, torch.Tensor]:

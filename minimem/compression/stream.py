@@ -57,13 +57,10 @@ def memories(model: ICAE, chunks: torch.Tensor, mode: str = "concat") -> list[to
 
 
 def _bits(model: ICAE, prefix: torch.Tensor | None, continuation: torch.Tensor) -> float:
-    """Mean bits of continuation[:, 1:] read by the decoder after `prefix` (B, P, D)."""
-    lm = model.decoder
-    tokens = lm.tok_emb(continuation)  # (B, R, D)
-    x = tokens if prefix is None else torch.cat([prefix, tokens], dim=1)
-    logits = lm(inputs_embeds=x[:, :-1]).logits[:, -(continuation.shape[1] - 1):]
-    nats = torch.nn.functional.cross_entropy(logits.transpose(1, 2), continuation[:, 1:])
-    return float(nats) / float(np.log(2))
+    """Mean bits of continuation[:, 1:] read by the decoder after `prefix` (B, P, D), if any."""
+    if prefix is None:
+        return float(model.decoder.bits(continuation[:, :-1], continuation[:, 1:]).mean())
+    return float(model.continuation(prefix, continuation)[0].mean())
 
 
 @torch.no_grad()
